@@ -1,0 +1,171 @@
+"""Dataclass configs and the strict command line every template shares.
+
+A template's config.py holds one dataclass whose fields are its hyperparameters, each with an
+inline comment giving its reason, and a `quick()` method returning the seconds-long variant.
+`parse_config` turns `--field=value` flags into that dataclass; the inline comments become the
+`--help` text, so the reason for each default is written once.
+"""
+
+import argparse
+import dataclasses
+import inspect
+import json
+import re
+import types
+import typing
+from pathlib import Path
+
+from common.errors import EXIT_USAGE, UserError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (argparse alone prints the whole usage block first)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"error: {message} (see --help)\n")
+
+
+def _field_comments(cls) -> dict[str, str]:
+    """Map each field of a dataclass to the inline comment written beside it in its source."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    pattern = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*#\s*(.+)$")
+    return {m[1]: m[2].strip() for m in map(pattern.match, source.splitlines()) if m}
+
+
+def _parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+_parse_bool.__name__ = "true or false"
+
+
+def _converter(tp):
+    """Return (function from text to value, choices or None) for a field's type annotation."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        choices = typing.get_args(tp)
+        return type(choices[0]), choices
+    if origin in (tuple, list):
+        (item, *_rest) = typing.get_args(tp) or (str,)
+        convert_item, _ = _converter(item)
+
+        def convert_seq(text: str):
+            parts = [p for p in text.replace(" ", "").split(",") if p]
+            return tuple(convert_item(p) for p in parts)
+
+        convert_seq.__name__ = f"comma-separated {getattr(convert_item, '__name__', 'values')}"
+        return convert_seq, None
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        convert_inner, choices = _converter(inner[0])
+        return (lambda text: None if text.lower() in ("", "none") else convert_inner(text)), choices
+    if tp is bool:
+        return _parse_bool, None
+    return tp, None
+
+
+def _typed(convert, name):
+    """Wrap a converter so argparse reports which field was given a bad value."""
+
+    def parse(text: str):
+        try:
+            return convert(text)
+        except (TypeError, ValueError):
+            expected = getattr(convert, "__name__", "a value")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    parse.__name__ = name
+    return parse
+
+
+def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
+    """An argparse parser with one `--field` per dataclass field, plus the run flags."""
+    parser = Parser(description=description, formatter_class=argparse.RawTextHelpFormatter)
+    comments = _field_comments(config_cls)
+    hints = typing.get_type_hints(config_cls)
+    defaults = config_cls()
+    for field in dataclasses.fields(config_cls):
+        convert, choices = _converter(hints[field.name])
+        default = getattr(defaults, field.name)
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        help_text = f"{comments.get(field.name, '')} (default: {shown})".strip()
+        parser.add_argument(
+            f"--{field.name}",
+            type=_typed(convert, field.name),
+            choices=choices,
+            default=argparse.SUPPRESS,
+            help=help_text,
+            metavar=type(default).__name__.upper() if choices is None else None,
+        )
+    parser.add_argument(
+        "--quick", action="store_true", help="seconds-long preset: tiny data, model and epochs"
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="RUN_DIR",
+        help="finish an interrupted run (default: the latest one) from its last finished epoch",
+    )
+    parser.add_argument(
+        "--runs_dir", default="runs", help="where run directories go (default: runs)"
+    )
+    return parser
+
+
+def parse_config(config_cls, argv=None, description: str = ""):
+    """Parse `--field=value` flags into (config, run flags).
+
+    `--quick` applies the config's quick preset first; explicit flags win over it.
+    """
+    parser = build_parser(config_cls, description)
+    args = vars(parser.parse_args(argv))
+    quick = args.pop("quick")
+    resume = args.pop("resume")
+    runs_dir = args.pop("runs_dir")
+    config = config_cls()
+    if quick:
+        config = config.quick()
+    config = dataclasses.replace(config, **args)
+    if hasattr(config, "validate"):
+        config.validate()
+    return config, {"resume": resume, "runs_dir": runs_dir, "overrides": args, "quick": quick}
+
+
+def to_dict(config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def save_config(config, path: Path) -> None:
+    Path(path).write_text(json.dumps(to_dict(config), indent=2) + "\n")
+
+
+def load_config(config_cls, path: Path):
+    """Read a config.json written by `save_config` back into its dataclass."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"cannot read the run's config {path}: {err}") from None
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise UserError(f"{path} has fields this template does not know: {sorted(unknown)}")
+    hints = typing.get_type_hints(config_cls)
+    for name, value in data.items():
+        if isinstance(value, list):
+            data[name] = tuple(value)
+        elif typing.get_origin(hints[name]) in (tuple, list) and value is not None:
+            data[name] = tuple(value)
+    return config_cls(**data)

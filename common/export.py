@@ -1,0 +1,109 @@
+"""Saving a trained model twice: model.keras (to train on) and export/ (a SavedModel to serve).
+
+The exported model takes raw inputs, because normalization, vocabularies and resizing are layers
+inside it. `export_model` checks the export against the model in memory; `check_fresh_process`
+reloads both files in a new Python process, the way a server would.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common.errors import UserError
+
+MODEL_FILE = "model.keras"
+EXPORT_DIR = "export"
+TOLERANCE = 1e-4  # float32 rounding differs slightly between graph and eager execution
+
+
+def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
+    """Write model.keras and export/ atomically, then check the export answers like the model."""
+    workdir = Path(workdir)
+    partial = workdir / "model.partial.keras"
+    model.save(partial)
+    os.replace(partial, workdir / MODEL_FILE)
+
+    staging = workdir / "export.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    model.export(str(staging), verbose=False)
+    shutil.rmtree(workdir / EXPORT_DIR, ignore_errors=True)
+    os.replace(staging, workdir / EXPORT_DIR)
+
+    expected = np.asarray(model(sample_input, training=False))
+    served = load_exported(workdir)(sample_input)
+    if not np.allclose(expected, served, atol=TOLERANCE):
+        raise RuntimeError("the exported model answers differently from the trained one")
+
+
+def load_exported(workdir: Path):
+    """Load export/ as a function from a numpy batch to a numpy batch (needs TensorFlow only)."""
+    import tensorflow as tf
+
+    path = Path(workdir) / EXPORT_DIR
+    if not (path / "saved_model.pb").exists():
+        raise UserError(f"{path} holds no exported model; finish the run (--resume) or train anew")
+    served = tf.saved_model.load(str(path))
+    signature = served.signatures["serving_default"]
+    arg_spec = signature.structured_input_signature[1]
+    (input_name, spec), *_ = arg_spec.items()
+
+    def predict(batch):
+        outputs = signature(**{input_name: tf.constant(batch, dtype=spec.dtype)})
+        return next(iter(outputs.values())).numpy()
+
+    return predict
+
+
+def load_for_inference(workdir: Path):
+    """A predict function from export/ when present, otherwise from model.keras."""
+    workdir = Path(workdir)
+    if (workdir / EXPORT_DIR / "saved_model.pb").exists():
+        return load_exported(workdir)
+    if (workdir / MODEL_FILE).exists():
+        model = keras.saving.load_model(workdir / MODEL_FILE)
+        return lambda batch: np.asarray(model(batch, training=False))
+    raise UserError(
+        f"{workdir} holds neither export/ nor {MODEL_FILE}; the run did not finish "
+        "(continue it with --resume) or is not a run directory"
+    )
+
+
+_FRESH = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+import common  # quiet TensorFlow
+import keras
+from common.export import load_exported
+x = np.asarray(json.loads(sys.stdin.read()), dtype={dtype!r})
+model = keras.saving.load_model({model!r})
+print(json.dumps({{"keras": np.asarray(model(x, training=False)).tolist(),
+                  "export": load_exported({workdir!r})(x).tolist()}}))
+"""
+
+
+def check_fresh_process(workdir: Path, sample_input) -> dict[str, np.ndarray]:
+    """Load model.keras and export/ in a new Python process and return both answers."""
+    workdir = Path(workdir).resolve()
+    sample = np.asarray(sample_input)
+    root = str(Path(__file__).resolve().parent.parent)
+    code = _FRESH.format(
+        root=root, dtype=str(sample.dtype), model=str(workdir / MODEL_FILE), workdir=str(workdir)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(sample.tolist()),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reloading in a fresh process failed:\n{done.stderr[-3000:]}")
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    return {k: np.asarray(v) for k, v in answers.items()}
