@@ -38,4 +38,4 @@ def augmentation(
         blocks.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
     if contrast:
         blocks.append(layers.RandomContrast(contrast, seed=seed))
-    return keras.Sequential(blocks, name=name)
+    return keras.Sequential(blocks or [layers.Identity()], name=name)

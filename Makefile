@@ -1,0 +1,46 @@
+# Deep-learning templates in Keras 3. `make help` lists the targets.
+# Every target builds .venv from requirements.txt first when it is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help xor xor-demos iris test test-full bench lint clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@echo '  pass overrides with ARGS, e.g. make iris ARGS="--optimizer=nesterov --quick"'
+
+xor: $(VENV)/.installed ## XOR with a 2-4-2 dense network (seconds)
+	$(PY) -m projects.xor.train $(ARGS)
+
+xor-demos: $(VENV)/.installed ## figures: activations, SGD/momentum/Nesterov, decision regions
+	$(PY) -m projects.xor.demos $(ARGS)
+
+iris: $(VENV)/.installed ## Iris species from four measurements (under a minute)
+	$(PY) -m projects.iris.train $(ARGS)
+
+test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
+	$(PY) -m pytest -q
+
+test-full: $(VENV)/.installed ## every test, including the slow ones
+	$(PY) -m pytest -q -m "slow or not slow"
+
+bench: $(VENV)/.installed ## benchmarks against reference configurations (see benchmarks/)
+	$(PY) -m benchmarks.iris_reference $(ARGS)
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean: ## remove runs/, caches and the virtual environment
+	rm -rf runs .pytest_cache .ruff_cache $(VENV)
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,70 @@
+"""Seconds-long checks of the XOR template: data, model, training, export, predict."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from common.export import check_fresh_process
+from projects.xor import data, predict
+from projects.xor.config import Config
+from projects.xor.model import build_model
+from projects.xor.train import train_and_evaluate
+
+
+def test_data_is_xor_with_one_hot_targets():
+    x, y = data.load()
+    assert x.dtype == np.float32 and x.shape == (4, 2)
+    np.testing.assert_array_equal(np.argmax(y, axis=1), np.logical_xor(x[:, 0], x[:, 1]))
+    np.testing.assert_array_equal(y[0], [1, 0])
+    np.testing.assert_array_equal(y[1], [0, 1])
+
+
+def test_model_outputs_two_probabilities():
+    model = build_model(Config())
+    p = np.asarray(model(data.INPUTS))
+    assert p.shape == (4, 2)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("xor")
+    return workdir, train_and_evaluate(Config().quick(), workdir)
+
+
+def test_quick_run_solves_xor_and_writes_the_run_contract(quick_run):
+    workdir, metrics = quick_run
+    assert metrics["accuracy"] == 1.0 and np.isfinite(metrics["loss"])
+    assert json.loads((workdir / "metrics.json").read_text()) == metrics
+    for name in ("history.csv", "curves.png", "model.keras", "export", "logs"):
+        assert (workdir / name).exists(), name
+    assert not (workdir / "backup").exists()
+    assert len((workdir / "history.csv").read_text().splitlines()) == Config().quick().epochs + 1
+
+
+def test_export_round_trip_in_a_fresh_process(quick_run):
+    workdir, _ = quick_run
+    answers = check_fresh_process(workdir, data.INPUTS)
+    np.testing.assert_allclose(answers["export"], answers["keras"], atol=1e-5)
+    np.testing.assert_array_equal(np.argmax(answers["export"], axis=1), data.LABELS)
+
+
+def test_linear_hidden_layer_cannot_solve_xor(tmp_path):
+    config = dataclasses.replace(Config(), activation="linear")
+    metrics = train_and_evaluate(config, tmp_path)
+    assert metrics["accuracy"] <= 0.75  # one straight line separates at most 3 of the 4 points
+
+
+def test_predict_prints_the_class(quick_run, capsys):
+    workdir, _ = quick_run
+    predict.main(["--run", str(workdir), "1", "0"])
+    assert capsys.readouterr().out.startswith("class 1")
+
+
+@pytest.mark.parametrize("values", [["1"], ["1", "0", "1"], ["one", "0"]])
+def test_predict_rejects_bad_inputs(values):
+    with pytest.raises(UserError):
+        predict.parse_inputs(values)
