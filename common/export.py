@@ -79,7 +79,10 @@ import json, sys
 import numpy as np
 sys.path.insert(0, {root!r})
 import common  # quiet TensorFlow
+import importlib
 import keras
+for module in {imports!r}:  # custom layers register themselves on import
+    importlib.import_module(module)
 from common.export import load_exported
 x = np.asarray(json.loads(sys.stdin.read()), dtype={dtype!r})
 model = keras.saving.load_model({model!r})
@@ -88,13 +91,20 @@ print(json.dumps({{"keras": np.asarray(model(x, training=False)).tolist(),
 """
 
 
-def check_fresh_process(workdir: Path, sample_input) -> dict[str, np.ndarray]:
-    """Load model.keras and export/ in a new Python process and return both answers."""
+def check_fresh_process(workdir: Path, sample_input, imports=()) -> dict[str, np.ndarray]:
+    """Load model.keras and export/ in a new Python process and return both answers.
+
+    `imports` names modules that define custom layers, which model.keras needs (export/ not).
+    """
     workdir = Path(workdir).resolve()
     sample = np.asarray(sample_input)
     root = str(Path(__file__).resolve().parent.parent)
     code = _FRESH.format(
-        root=root, dtype=str(sample.dtype), model=str(workdir / MODEL_FILE), workdir=str(workdir)
+        root=root,
+        dtype=str(sample.dtype),
+        model=str(workdir / MODEL_FILE),
+        workdir=str(workdir),
+        imports=tuple(imports),
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

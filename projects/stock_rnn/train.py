@@ -1,0 +1,154 @@
+"""Forecast the next trading day's close with a recurrent network, against naive baselines.
+
+    python -m projects.stock_rnn.train [--cell=gru] [--target=close] [--csv=prices.csv] [--quick]
+    python -m projects.stock_rnn.train --walk_forward=4
+
+Writes runs/stock_rnn/<run-id>/ (see common/runs.py) with forecast.png and residuals.png.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from common import runs, runtime
+from common.config import parse_config
+from common.errors import main_guard
+from common.optimizers import build_optimizer
+from projects.stock_rnn import data
+from projects.stock_rnn.baselines import forecast_metrics, moving_average, persistence
+from projects.stock_rnn.config import Config
+from projects.stock_rnn.model import build_model, fit_stats, scaled_target
+
+NAME = "stock_rnn"
+ZOOM_DAYS = 60  # the last trading days shown close up in forecast.png
+
+
+def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
+    """Train on the training period, stop on the validation period, measure on the test period."""
+    runtime.setup(config.seed)
+    prices = data.load_prices(config)
+    parts = data.split(prices, config)
+    train, val, test = parts["train"], parts["val"], parts["test"]
+    train_prices = np.concatenate([train.x[0], train.y])  # the training period, day by day
+    stats = fit_stats(train_prices, config.target)
+    train_model, serve_model = build_model(config, stats)
+    train_model.compile(
+        optimizer=build_optimizer(
+            config.optimizer, config.learning_rate, clipnorm=config.clipnorm or None
+        ),
+        loss="mse",
+        metrics=["mae"],
+    )
+    print(
+        f"{prices.name} {prices.index[0].date()}..{prices.index[-1].date()}: "
+        f"train {len(train.y)}, validation {len(val.y)}, test {len(test.y)} days "
+        f"(test from {test.dates[0].date()})"
+    )
+    train_model.fit(
+        train.x,
+        scaled_target(train.y, train.last, stats, config.target),
+        validation_data=(val.x, scaled_target(val.y, val.last, stats, config.target)),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        verbose=verbose,
+        callbacks=runs.standard_callbacks(workdir, monitor="val_loss", patience=config.patience),
+    )
+    predicted = serve_model.predict(test.x, verbose=0)
+    metrics = forecast_metrics(test.y, predicted, test.last, test.x, config.moving_average)
+    if config.walk_forward:
+        metrics.update(walk_forward(config, train_model, serve_model, test, stats))
+    forecast_figure(test, predicted, config, workdir)
+    residuals_figure(test, predicted, workdir)
+    runs.finish(workdir, serve_model, metrics, test.x[:8], title=f"{prices.name}, {config.cell}")
+    return metrics
+
+
+def walk_forward(config: Config, train_model, serve_model, test: data.Part, stats) -> dict:
+    """Split the test period into K windows; forecast each, then fine-tune on it once it is past.
+
+    The weights are put back afterwards, so the saved model is the one the test metrics describe.
+    """
+    saved = train_model.get_weights()
+    scores = []
+    for k, days in enumerate(np.array_split(np.arange(len(test.y)), config.walk_forward)):
+        x, y, last = test.x[days], test.y[days], test.last[days]
+        predicted = serve_model.predict(x, verbose=0)
+        scores.append(forecast_metrics(y, predicted, last, x, config.moving_average)["mase"])
+        print(f"walk-forward window {k + 1}: {test.dates[days[0]].date()}.., mase {scores[-1]:.4f}")
+        train_model.fit(
+            x,
+            scaled_target(y, last, stats, config.target),
+            batch_size=config.batch_size,
+            epochs=config.finetune_epochs,
+            verbose=0,
+        )
+    train_model.set_weights(saved)
+    out = {f"walk_forward_mase_{k + 1}": s for k, s in enumerate(scores)}
+    out["walk_forward_mase_mean"] = float(np.mean(scores))
+    out["walk_forward_mase_std"] = float(np.std(scores))
+    return out
+
+
+def forecast_figure(test: data.Part, predicted, config: Config, workdir: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(12, 7))
+    for ax, days in ((axes[0], slice(None)), (axes[1], slice(-ZOOM_DAYS, None))):
+        ax.plot(test.dates[days], test.y[days], label="actual", color="k", lw=1)
+        ax.plot(test.dates[days], predicted[days], label=f"{config.cell} forecast", lw=1)
+        if days.start:  # the zoom: show the baselines too
+            ax.plot(test.dates[days], persistence(test.last)[days], label="persistence", ls="--")
+            ma = moving_average(test.x, config.moving_average)[days]
+            ax.plot(test.dates[days], ma, label=f"{config.moving_average}-day average", ls=":")
+        ax.set_ylabel(config.column)
+        concise_dates(ax)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0].set_title("test period: actual close and next-day forecast")
+    axes[1].set_title(f"last {ZOOM_DAYS} trading days")
+    return runs.save_figure(fig, Path(workdir) / "forecast.png")
+
+
+def residuals_figure(test: data.Part, predicted, workdir: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    model_err = predicted - test.y
+    naive_err = persistence(test.last) - test.y
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+    axes[0].plot(test.dates, model_err, lw=0.8, label="model")
+    axes[0].axhline(0, color="k", lw=0.5)
+    axes[0].set_title("forecast minus actual, test period")
+    bins = np.linspace(*np.percentile(np.r_[model_err, naive_err], [0.5, 99.5]), 50)
+    axes[1].hist(naive_err, bins=bins, alpha=0.6, label="persistence")
+    axes[1].hist(model_err, bins=bins, alpha=0.6, label="model")
+    axes[1].set_title("error distribution")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    concise_dates(axes[0])
+    return runs.save_figure(fig, Path(workdir) / "residuals.png")
+
+
+def concise_dates(ax) -> None:
+    """Date ticks that do not overlap: years once, then months."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+@main_guard
+def main(argv=None) -> None:
+    config, flags = parse_config(Config, argv, __doc__)
+    with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
+        m = train_and_evaluate(config, workdir)
+    print(
+        f"test MAE {m['test_mae']:.2f} vs persistence {m['persistence_mae']:.2f} "
+        f"(mase {m['mase']:.4f}); direction right on {m['direction_accuracy']:.1%} of "
+        f"{m['test_days']} days (always 'up': {m['always_up_accuracy']:.1%}); results in {workdir}"
+    )
+
+
+if __name__ == "__main__":
+    main()
