@@ -48,8 +48,8 @@ def main() -> None:
     lines = [
         f"{args.series}: next-day close on the {m0['test_days']} test days; "
         f"persistence MAE {m0['persistence_mae']:.2f}, {Config().moving_average}-day moving "
-        f"average MAE {m0['moving_average_mae']:.2f}, always-up direction "
-        f"{m0['always_up_accuracy']:.3f}",
+        f"average MAE {m0['moving_average_mae']:.2f}, drift (training mean return) mase "
+        f"{m0['drift_mase']:.4f}, always-up direction {m0['always_up_accuracy']:.3f}",
         "",
         "| config | test MAE | mase | direction accuracy | walk-forward mase (mean ± std) "
         "| seconds |",

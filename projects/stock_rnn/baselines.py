@@ -8,6 +8,11 @@ def persistence(last: np.ndarray) -> np.ndarray:
     return np.asarray(last, dtype="float64")
 
 
+def drift(last: np.ndarray, mean_log_return: float) -> np.ndarray:
+    """Tomorrow equals today grown by the training period's mean daily log return."""
+    return np.asarray(last, dtype="float64") * np.exp(mean_log_return)
+
+
 def moving_average(x: np.ndarray, days: int) -> np.ndarray:
     """Tomorrow equals the mean of the last `days` prices of each window."""
     return np.asarray(x, dtype="float64")[:, -days:].mean(axis=1)

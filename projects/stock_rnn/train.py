@@ -15,7 +15,7 @@ from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
 from projects.stock_rnn import data
-from projects.stock_rnn.baselines import forecast_metrics, moving_average, persistence
+from projects.stock_rnn.baselines import drift, forecast_metrics, moving_average, persistence
 from projects.stock_rnn.config import Config
 from projects.stock_rnn.model import build_model, fit_stats, scaled_target
 
@@ -55,6 +55,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
     )
     predicted = serve_model.predict(test.x, verbose=0)
     metrics = forecast_metrics(test.y, predicted, test.last, test.x, config.moving_average)
+    drift_mae = np.mean(np.abs(drift(test.last, np.diff(np.log(train_prices)).mean()) - test.y))
+    metrics["drift_mase"] = float(drift_mae / metrics["persistence_mae"])
     if config.walk_forward:
         metrics.update(walk_forward(config, train_model, serve_model, test, stats))
     forecast_figure(test, predicted, config, workdir)

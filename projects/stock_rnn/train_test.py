@@ -11,7 +11,7 @@ from common.config import save_config
 from common.errors import UserError
 from common.export import check_fresh_process
 from projects.stock_rnn import data, predict
-from projects.stock_rnn.baselines import forecast_metrics
+from projects.stock_rnn.baselines import drift, forecast_metrics
 from projects.stock_rnn.config import Config
 from projects.stock_rnn.model import build_model, fit_stats
 from projects.stock_rnn.train import train_and_evaluate
@@ -77,6 +77,10 @@ def test_baselines_on_known_series():
     assert m["test_mae"] == 2.0 and m["mase"] == float("inf") and m["always_up_accuracy"] == 0.0
 
 
+def test_drift_baseline():
+    np.testing.assert_allclose(drift(np.array([100.0, 200.0]), np.log(1.01)), [101.0, 202.0])
+
+
 def test_model_carries_its_scaling():
     config = dataclasses.replace(Config(), lookback=5, units=(4, 3))
     prices = random_walk(50)
@@ -116,7 +120,16 @@ def quick_run(tmp_path_factory):
 
 def test_quick_run_metrics_and_figures(quick_run):
     workdir, _, metrics = quick_run
-    for key in ("test_mae", "persistence_mae", "mase", "rmse", "mape", "direction_accuracy"):
+    keys = (
+        "test_mae",
+        "persistence_mae",
+        "mase",
+        "rmse",
+        "mape",
+        "direction_accuracy",
+        "drift_mase",
+    )
+    for key in keys:
         assert np.isfinite(metrics[key]), key
     assert 0 <= metrics["direction_accuracy"] <= 1
     assert np.isfinite(metrics["walk_forward_mase_mean"]) and "walk_forward_mase_2" in metrics
