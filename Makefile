@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help xor xor-demos iris stock test test-full bench lint clean
+.PHONY: help xor xor-demos iris mnist mnist-demos stock test test-full bench lint clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ xor-demos: $(VENV)/.installed ## figures: activations, SGD/momentum/Nesterov, de
 iris: $(VENV)/.installed ## Iris species from four measurements (under a minute)
 	$(PY) -m projects.iris.train $(ARGS)
 
+mnist: $(VENV)/.installed ## convolutional network on the real MNIST digits
+	$(PY) -m projects.mnist_cnn.train $(ARGS)
+
+mnist-demos: $(VENV)/.installed ## figures: kernels, max vs average pooling, augmentation
+	$(PY) -m projects.mnist_cnn.demos $(ARGS)
+
 stock: $(VENV)/.installed ## next-day S&P 500 close with an LSTM, against naive baselines
 	$(PY) -m projects.stock_rnn.train $(ARGS)
 
@@ -37,9 +43,10 @@ test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 test-full: $(VENV)/.installed ## every test, including the slow ones
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(VENV)/.installed ## benchmarks against references, side by side (about 15 minutes)
+bench: $(VENV)/.installed ## benchmarks against references, side by side (about 30 minutes)
 	$(PY) -m benchmarks.iris_reference
 	$(PY) -m benchmarks.stock_reference
+	$(PY) -m benchmarks.mnist_reference
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(PY) -m ruff check .

@@ -131,11 +131,26 @@ def _single(folder: Path) -> Path:
     return files[0]
 
 
+_DOWNLOADS: dict[tuple[str, ...], Path] = {}  # package downloads of this process, by command
+_DOWNLOAD_DIR: list[tempfile.TemporaryDirectory] = []  # removed when the process exits
+
+
+def _download(cmd: list[str]) -> Path:
+    """Run a registry client once per process; several members of one package share it."""
+    key = tuple(cmd)
+    if key not in _DOWNLOADS:
+        if not _DOWNLOAD_DIR:
+            _DOWNLOAD_DIR.append(tempfile.TemporaryDirectory(prefix="dlt-"))
+        folder = Path(_DOWNLOAD_DIR[0].name) / str(len(_DOWNLOADS))
+        folder.mkdir()
+        _run(cmd, folder)
+        _DOWNLOADS[key] = _single(folder)
+    return _DOWNLOADS[key]
+
+
 def _registry_source(description: str, cmd: list[str], member: str, gunzip: bool) -> Source:
     def get(dest: Path) -> None:
-        with tempfile.TemporaryDirectory(prefix="dlt-") as tmp:
-            _run(cmd, Path(tmp))
-            data = read_member(_single(Path(tmp)), member)
+        data = read_member(_download(cmd), member)
         dest.write_bytes(gzip.decompress(data) if gunzip else data)
 
     return Source(description, get)

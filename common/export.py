@@ -31,7 +31,7 @@ def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
 
     staging = workdir / "export.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    model.export(str(staging), verbose=False)
+    write_saved_model(model, staging)
     shutil.rmtree(workdir / EXPORT_DIR, ignore_errors=True)
     os.replace(staging, workdir / EXPORT_DIR)
 
@@ -39,6 +39,26 @@ def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
     served = load_exported(workdir)(sample_input)
     if not np.allclose(expected, served, atol=TOLERANCE):
         raise RuntimeError("the exported model answers differently from the trained one")
+
+
+def write_saved_model(model: keras.Model, path: Path) -> None:
+    """A SavedModel whose `serve` endpoint runs the model in inference mode.
+
+    `model.export` calls the model without `training=False`, and Keras's Random* augmentation
+    layers default to training mode, so augmentation would stay on in the served model; an
+    ExportArchive with an explicit endpoint switches it off.
+    """
+    import tensorflow as tf
+
+    (spec,) = model.inputs
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serve",
+        fn=lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec(shape=spec.shape, dtype=spec.dtype, name=spec.name)],
+    )
+    archive.write_out(str(path), verbose=False)
 
 
 def load_exported(workdir: Path):

@@ -1,0 +1,51 @@
+"""Convolution -> pooling -> convolution -> pooling -> flatten -> dense -> dropout -> softmax.
+
+The model takes raw 28x28 pixels (0-255): scaling and augmentation are its first layers, and
+augmentation is active only in training.
+"""
+
+import keras
+from keras import layers
+
+from common.augment import augmentation
+from common.initializers import xavier
+
+POOLS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
+
+
+def build_model(config) -> keras.Model:
+    inputs = keras.Input(shape=(28, 28), name="pixels")
+    h = layers.Reshape((28, 28, 1), name="one_channel")(inputs)
+    h = layers.Rescaling(1 / 255, name="to_unit_range")(h)
+    h = augmentation(
+        rotation=config.rotation, translation=config.translation, zoom=config.zoom, seed=config.seed
+    )(h)
+    for i, filters in enumerate(config.filters, start=1):
+        h = layers.Conv2D(
+            filters,
+            config.kernel_size,
+            padding="same",
+            use_bias=not config.batch_norm,  # batch norm's shift replaces the bias
+            kernel_initializer=xavier(config.initializer, seed=config.seed + i),
+            name=f"conv_{i}",
+        )(h)
+        if config.batch_norm:
+            h = layers.BatchNormalization(name=f"batch_norm_{i}")(h)
+        h = layers.Activation("relu", name=f"relu_{i}")(h)
+        h = POOLS[config.pooling](2, name=f"{config.pooling}_pool_{i}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.Dense(
+        config.dense_units,
+        activation="relu",
+        kernel_initializer=xavier(config.initializer, seed=config.seed + 10),
+        name="dense",
+    )(h)
+    h = layers.Dropout(config.dropout, name="dropout")(h)
+    outputs = layers.Dense(
+        10,
+        activation="softmax",
+        kernel_initializer=xavier(config.initializer, seed=config.seed + 11),
+        dtype="float32",  # softmax in float32 even under mixed precision
+        name="class_probabilities",
+    )(h)
+    return keras.Model(inputs, outputs, name="mnist_cnn")
