@@ -23,6 +23,7 @@ class Config:
     rotation: float = 0.03  # augmentation: up to +-11 degrees, as handwriting leans
     translation: float = 0.08  # up to 2 pixels: digits are centred by mass, not exactly
     zoom: float = 0.08  # up to 8% larger or smaller: stroke sizes vary
+    interpolation: Literal["nearest", "bilinear"] = "nearest"  # bilinear, thrice, blurs digits
     optimizer: OptimizerName = "adam"  # robust with batch norm; momentum/nesterov work too
     learning_rate: float = 3e-3  # peak of the schedule; batch norm tolerates 3x Adam's default
     schedule: Literal["cosine", "constant"] = "cosine"  # decays to zero: the last epochs settle

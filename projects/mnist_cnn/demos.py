@@ -89,7 +89,11 @@ def pooling_figure(out: Path) -> Path:
 
 def augmented_figure(image: np.ndarray, config: Config, out: Path) -> Path:
     block = augmentation(
-        rotation=config.rotation, translation=config.translation, zoom=config.zoom, seed=config.seed
+        rotation=config.rotation,
+        translation=config.translation,
+        zoom=config.zoom,
+        interpolation=config.interpolation,
+        seed=config.seed,
     )
     batch = np.repeat(image[None, :, :, None].astype("float32"), 15, axis=0)
     varied = np.asarray(block(batch, training=True))[..., 0]

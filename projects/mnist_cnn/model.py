@@ -18,7 +18,11 @@ def build_model(config) -> keras.Model:
     h = layers.Reshape((28, 28, 1), name="one_channel")(inputs)
     h = layers.Rescaling(1 / 255, name="to_unit_range")(h)
     h = augmentation(
-        rotation=config.rotation, translation=config.translation, zoom=config.zoom, seed=config.seed
+        rotation=config.rotation,
+        translation=config.translation,
+        zoom=config.zoom,
+        interpolation=config.interpolation,
+        seed=config.seed,
     )(h)
     for i, filters in enumerate(config.filters, start=1):
         h = layers.Conv2D(
