@@ -21,12 +21,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from common import runtime  # noqa: E402
-from common.augment import augmentation  # noqa: E402
 from common.config import Parser  # noqa: E402
 from common.errors import main_guard  # noqa: E402
 from common.runs import save_figure  # noqa: E402
 from projects.mnist_cnn import data  # noqa: E402
 from projects.mnist_cnn.config import Config  # noqa: E402
+from projects.mnist_cnn.model import augmentation_block  # noqa: E402
 
 KERNELS = {
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
@@ -88,13 +88,7 @@ def pooling_figure(out: Path) -> Path:
 
 
 def augmented_figure(image: np.ndarray, config: Config, out: Path) -> Path:
-    block = augmentation(
-        rotation=config.rotation,
-        translation=config.translation,
-        zoom=config.zoom,
-        interpolation=config.interpolation,
-        seed=config.seed,
-    )
+    block = augmentation_block(config)
     batch = np.repeat(image[None, :, :, None].astype("float32"), 15, axis=0)
     varied = np.asarray(block(batch, training=True))[..., 0]
     fig, axes = plt.subplots(2, 8, figsize=(14, 4))

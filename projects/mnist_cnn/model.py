@@ -13,17 +13,22 @@ from common.initializers import xavier
 POOLS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
 
 
-def build_model(config) -> keras.Model:
-    inputs = keras.Input(shape=(28, 28), name="pixels")
-    h = layers.Reshape((28, 28, 1), name="one_channel")(inputs)
-    h = layers.Rescaling(1 / 255, name="to_unit_range")(h)
-    h = augmentation(
+def augmentation_block(config) -> keras.Sequential:
+    """The config's random rotations, shifts and zooms (identity outside training)."""
+    return augmentation(
         rotation=config.rotation,
         translation=config.translation,
         zoom=config.zoom,
         interpolation=config.interpolation,
         seed=config.seed,
-    )(h)
+    )
+
+
+def build_model(config) -> keras.Model:
+    inputs = keras.Input(shape=(28, 28), name="pixels")
+    h = layers.Reshape((28, 28, 1), name="one_channel")(inputs)
+    h = layers.Rescaling(1 / 255, name="to_unit_range")(h)
+    h = augmentation_block(config)(h)
     for i, filters in enumerate(config.filters, start=1):
         h = layers.Conv2D(
             filters,
