@@ -33,7 +33,7 @@ def build_model(config) -> keras.Model:
         h = layers.Conv2D(
             filters,
             config.kernel_size,
-            padding="same",
+            padding=config.padding,
             use_bias=not config.batch_norm,  # batch norm's shift replaces the bias
             kernel_initializer=xavier(config.initializer, seed=config.seed + i),
             name=f"conv_{i}",
