@@ -95,7 +95,8 @@ def load_prices(config) -> pd.Series:
 
 def minimum_rows(config) -> int:
     """Each of the three splits needs one window and one target: lookback + 1 rows."""
-    shortest = min(config.val_fraction, config.test_fraction, 1 - config.val_fraction)
+    train_fraction = 1 - config.val_fraction - config.test_fraction
+    shortest = min(config.val_fraction, config.test_fraction, train_fraction)
     return int(np.ceil((config.lookback + 1) / shortest))
 
 

@@ -18,6 +18,7 @@ from projects.xor.config import Config
 from projects.xor.model import build_model
 
 NAME = "xor"
+BACKUP_EVERY_STEPS = 20  # an epoch is one step of a few milliseconds: back up every 20 steps
 
 
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:
@@ -45,20 +46,16 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:
     return metrics
 
 
-BACKUP_EVERY_STEPS = 20  # an epoch is one step of a few milliseconds: back up every 20 steps
-
-
 @main_guard
 def main(argv=None) -> None:
     config, flags = parse_config(Config, argv, __doc__)
     with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
         metrics = train_and_evaluate(config, workdir)
-    model_answers = runs_answers(workdir)
-    print(model_answers)
+    print(answers_table(workdir))
     print(f"accuracy {metrics['accuracy']:.2f}, loss {metrics['loss']:.4f}; results in {workdir}")
 
 
-def runs_answers(workdir: Path) -> str:
+def answers_table(workdir: Path) -> str:
     """The trained network's answer for each of the four inputs, as a small table."""
     from common.export import load_for_inference
 
