@@ -76,7 +76,7 @@ def fetch(filename: str, sha256: str, sources: list[Source], directory: Path | N
             if got != sha256:
                 raise ValueError(f"checksum mismatch (got {got[:12]}..., want {sha256[:12]}...)")
         except Exception as err:  # every failure is reported together below
-            failures.append(f"{source.description}: {_one_line(err)}")
+            failures.append(f"{source.description}: {one_line(err)}")
             tmp.unlink(missing_ok=True)
             continue
         os.replace(tmp, target)
@@ -86,7 +86,8 @@ def fetch(filename: str, sha256: str, sources: list[Source], directory: Path | N
     raise UserError(f"could not obtain {filename}. Tried: {tried}")
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
+    """An exception as one line: its type and the last line of its message."""
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[-1] if text else ''}".strip()
 

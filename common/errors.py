@@ -21,7 +21,7 @@ def main_guard(main):
             print(f"error: {err}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
-            print("interrupted; resume with --resume", file=sys.stderr)
+            print("interrupted (a training run continues with --resume)", file=sys.stderr)
             sys.exit(130)
 
     return wrapper

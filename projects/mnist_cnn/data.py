@@ -77,9 +77,7 @@ def load(dataset: str = "mnist", data_dir: str = "") -> Digits:
         try:
             return check(loader(dataset), name)
         except Exception as err:  # every failure is reported together below
-            failures.append(
-                f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
-            )
+            failures.append(f"{name}: {datasets.one_line(err)}")
             print(f"{dataset} from {name} failed; trying the next source", file=sys.stderr)
     raise UserError(
         f"could not load {dataset}. Tried: {'; '.join(failures)}. "
