@@ -15,10 +15,10 @@ class Config:
     data_dir: str = ""  # a folder of the four IDX files, tried before any download
     filters: tuple[int, int] = (32, 64)  # the two convolution layers; doubling after pooling
     kernel_size: int = 3  # 3x3 sees strokes; two of them stacked see 5x5 at less cost
-    padding: Literal["same", "valid"] = "same"  # valid skips the empty border: cheaper on a CPU
+    padding: Literal["same", "valid"] = "valid"  # skips the empty border: 2.6M multiplies, not 4.2M
     pooling: Literal["max", "average"] = "max"  # the course's max pooling keeps the strongest
-    batch_norm: bool = True  # normalizes each convolution's output: larger steps, fewer epochs
-    dense_units: int = 128  # between the flattened maps (3,136 values) and the ten classes
+    batch_norm: bool = False  # a third of each CPU step, and no faster to 0.990 here (README)
+    dense_units: int = 128  # between the flattened maps (1,600 values) and the ten classes
     dropout: float = 0.4  # on the dense layer: the usual guard against co-adapted units
     initializer: XavierKind = "xavier"  # the course's N(0, 1/n_in)
     rotation: float = 0.03  # augmentation: up to +-11 degrees, as handwriting leans
@@ -26,7 +26,7 @@ class Config:
     zoom: float = 0.08  # up to 8% larger or smaller: stroke sizes vary
     interpolation: Literal["nearest", "bilinear"] = "nearest"  # bilinear, thrice, blurs digits
     optimizer: OptimizerName = "adam"  # robust with batch norm; momentum/nesterov work too
-    learning_rate: float = 3e-3  # peak of the schedule; batch norm tolerates 3x Adam's default
+    learning_rate: float = 3e-3  # peak of the schedule: 3x Adam's default, reached 0.990 sooner
     schedule: Literal["cosine", "constant"] = "cosine"  # decays to zero: the last epochs settle
     warmup_epochs: float = 0.5  # linear warm-up to the peak rate over half an epoch
     momentum: float = 0.9  # for the momentum and nesterov optimizers
@@ -48,6 +48,11 @@ class Config:
             raise UserError("--filters takes two positive sizes, e.g. 32,64")
         if self.kernel_size < 1 or self.dense_units < 1 or self.epochs < 1:
             raise UserError("--kernel_size, --dense_units and --epochs must be positive")
+        if self.padding == "valid" and (29 - self.kernel_size) // 2 < self.kernel_size + 1:
+            raise UserError(
+                f"--kernel_size={self.kernel_size} leaves nothing for the second convolution "
+                "with --padding=valid: use a smaller kernel or --padding=same"
+            )
         if not 0 <= self.dropout < 1:
             raise UserError("--dropout must be in [0, 1)")
         if min(self.rotation, self.translation, self.zoom) < 0:

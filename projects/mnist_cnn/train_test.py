@@ -121,14 +121,22 @@ def test_registry_pickle_is_checked_and_refetched(tmp_path, monkeypatch):
     assert cached.read_bytes() == blob
 
 
-def test_model_shapes_and_inference_is_deterministic():
-    config = Config().quick()
+@pytest.mark.parametrize("padding, batch_norm", [("valid", False), ("same", True)])
+def test_model_shapes_and_inference_is_deterministic(padding, batch_norm):
+    config = dataclasses.replace(Config().quick(), padding=padding, batch_norm=batch_norm)
     model = build_model(config)
     x = sklearn_digits_28()[0][:4]
     p = np.asarray(model(x, training=False))
     assert p.shape == (4, 10)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(p, np.asarray(model(x, training=False)))  # no augmentation
+
+
+def test_largest_kernel_that_fits_valid_padding():
+    build_model(dataclasses.replace(Config().quick(), kernel_size=9))  # 28 -> 20 -> 10 -> 2 -> 1
+    with pytest.raises(UserError, match="--kernel_size=10 leaves nothing"):
+        Config(kernel_size=10).validate()
+    Config(kernel_size=10, padding="same").validate()
 
 
 @pytest.fixture(scope="module")
