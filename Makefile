@@ -43,7 +43,7 @@ test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 test-full: $(VENV)/.installed ## every test, including the slow ones
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(VENV)/.installed ## benchmarks against references, side by side (mnist alone trains ~15 min)
+bench: $(VENV)/.installed ## benchmarks against references, side by side (mnist alone takes ~9 min)
 	$(PY) -m benchmarks.iris_reference
 	$(PY) -m benchmarks.stock_reference
 	$(PY) -m benchmarks.mnist_reference

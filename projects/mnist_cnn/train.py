@@ -8,6 +8,7 @@ Writes runs/mnist_cnn/<run-id>/ (see common/runs.py) with a confusion matrix, th
 confidently wrong test images, and the first layer's feature maps.
 """
 
+import math
 from pathlib import Path
 
 import keras
@@ -18,7 +19,6 @@ from common.config import parse_config
 from common.encoding import one_hot
 from common.errors import UserError, main_guard
 from common.optimizers import build_optimizer
-from common.streams import shuffled_stream
 from projects.mnist_cnn import data, figures
 from projects.mnist_cnn.config import Config
 from projects.mnist_cnn.model import build_model
@@ -62,8 +62,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         f"{config.dataset} from {digits.source}: train {len(x_train)}, "
         f"validation {len(x_val)}, test {len(digits.x_test)}"
     )
-    stream, steps = shuffled_stream(x_train, one_hot(y_train, 10), config.batch_size, config.seed)
     model = build_model(config)
+    steps = math.ceil(len(x_train) / config.batch_size)
     model.compile(
         optimizer=build_optimizer(config.optimizer, learning_rate(config, steps), config.momentum),
         loss="categorical_crossentropy",
@@ -71,11 +71,10 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         jit_compile=runtime.jit_compile(config.jit_compile),
     )
     model.fit(
-        stream,
-        steps_per_epoch=steps,
-        shuffle=False,  # the stream shuffles itself
+        x_train,
+        one_hot(y_train, 10),
         validation_data=(x_val, one_hot(y_val, 10)),
-        validation_batch_size=1000,
+        batch_size=config.batch_size,
         epochs=config.epochs,
         verbose=verbose,
         callbacks=[*runs.standard_callbacks(workdir), *extra_callbacks],

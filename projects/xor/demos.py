@@ -26,7 +26,6 @@ from common.config import Parser  # noqa: E402
 from common.errors import main_guard  # noqa: E402
 from common.optimizers import build_optimizer  # noqa: E402
 from common.runs import save_figure  # noqa: E402
-from common.streams import shuffled_stream  # noqa: E402
 from projects.xor import data  # noqa: E402
 from projects.xor.config import Config  # noqa: E402
 from projects.xor.model import build_model, hidden_activation  # noqa: E402
@@ -63,7 +62,7 @@ def train_curve(config: Config) -> tuple[keras.Model, np.ndarray]:
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
-    stream, steps = shuffled_stream(x, y, config.batch_size, config.seed)
+    stream, steps = data.training_stream(x, y, config.batch_size, config.seed)
     history = model.fit(
         stream, steps_per_epoch=steps, epochs=config.epochs, shuffle=False, verbose=0
     )

@@ -13,7 +13,6 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
-from common.streams import shuffled_stream
 from projects.xor import data
 from projects.xor.config import Config
 from projects.xor.model import build_model
@@ -32,7 +31,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
-    stream, steps_per_epoch = shuffled_stream(x, y, config.batch_size, config.seed)
+    stream, steps_per_epoch = data.training_stream(x, y, config.batch_size, config.seed)
     model.fit(
         stream,
         steps_per_epoch=steps_per_epoch,
