@@ -213,3 +213,21 @@ def test_bad_pictures(tmp_path):
     Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
     with pytest.raises(UserError, match="blank"):
         predict.to_mnist(predict.read_grey(tmp_path / "blank.png"))
+
+
+def test_benchmark_compares_both_and_leaves_results_of_a_variant_alone(
+    idx_dir, tmp_path, monkeypatch, capsys
+):
+    from benchmarks import mnist_reference
+
+    monkeypatch.chdir(tmp_path)
+    results = tmp_path / "mnist.md"
+    monkeypatch.setattr(mnist_reference, "RESULTS", results)
+    flags = ["--quick", f"--data_dir={idx_dir}", "--val_size=200", "--stop_after=1"]
+    mnist_reference.main(["--epochs_reference=1", *flags])
+    out = capsys.readouterr().out
+    assert "| keras-io simple convnet (reference) | 1 |" in out
+    assert f"| mnist_cnn ({' '.join(flags[:3])}) | 1 |" in out  # stopped after 1 of 2 epochs
+    assert "Time to 0.990:" in out and "is left as it was" in out
+    assert not results.exists()
+    assert (tmp_path / "runs/mnist_cnn/benchmark/model.keras").exists()
