@@ -46,6 +46,7 @@ test-full: $(VENV)/.installed ## every test, including the slow ones
 bench: $(VENV)/.installed ## benchmarks against references, side by side (mnist alone takes ~9 min)
 	$(PY) -m benchmarks.iris_reference
 	$(PY) -m benchmarks.stock_reference
+	$(PY) -m benchmarks.augment_cost
 	$(PY) -m benchmarks.mnist_reference
 
 lint: $(VENV)/.installed ## ruff lint and format check

@@ -4,12 +4,17 @@ A template's config.py holds one dataclass whose fields are its hyperparameters,
 inline comment giving its reason, and a `quick()` method returning the seconds-long variant.
 `parse_config` turns `--field=value` flags into that dataclass; the inline comments become the
 `--help` text, so the reason for each default is written once.
+
+Every numeric field has a range in the dataclass's `RANGES` (a test checks that none is
+missing); `check_config` refuses a value outside it, or a NaN or infinity, with one line, before
+anything is written. Cross-field rules stay in the dataclass's own `validate()`.
 """
 
 import argparse
 import dataclasses
 import inspect
 import json
+import math
 import re
 import types
 import typing
@@ -22,10 +27,78 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (argparse alone prints the whole usage block first)."""
+    """argparse with one-line errors (argparse alone prints the whole usage block first), no
+    abbreviated flags (`--epoch` must not silently mean `--epochs`), and negative numbers in any
+    notation (`-1e30`, `-.5`) read as values rather than as flags."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(
+            r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE
+        )
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"error: {message} (see --help)\n")
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take: low and high bounds, each inclusive or not."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # True: the value must be above `low`, not equal to it
+    high_open: bool = False
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        low = None if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
+        high = None if self.high is None else f"{'<' if self.high_open else '<='} {self.high:g}"
+        return " and ".join(part for part in (low, high) if part) or "a finite number"
+
+
+POSITIVE = Range(0, low_open=True)  # learning rates, clipping norms
+COUNT = Range(1)  # epochs, units, batch sizes
+NON_NEGATIVE = Range(0)  # optional counts where 0 switches something off
+FRACTION = Range(0, 1, high_open=True)  # dropout and other shares in [0, 1)
+SEED = Range(0, 2**32 - 1)  # what numpy and Keras accept as a seed
+
+
+def numeric_fields(config_cls) -> list[str]:
+    """Fields holding numbers (int or float, or tuples of them), which need a range."""
+    hints = typing.get_type_hints(config_cls)
+
+    def numeric(tp) -> bool:
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):
+            return any(numeric(a) for a in typing.get_args(tp) if a is not type(None))
+        if typing.get_origin(tp) in (tuple, list):
+            return any(numeric(a) for a in typing.get_args(tp) if a is not Ellipsis)
+        return tp in (int, float)
+
+    return [f.name for f in dataclasses.fields(config_cls) if numeric(hints[f.name])]
+
+
+def check_config(config) -> None:
+    """Refuse out-of-range numbers with one line, then run the config's own `validate()`."""
+    ranges = getattr(config, "RANGES", {})
+    for name in numeric_fields(type(config)):
+        if name not in ranges:
+            raise TypeError(f"{type(config).__name__}.RANGES has no range for {name!r}")
+        value = getattr(config, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if item is not None and item not in ranges[name]:
+                raise UserError(f"--{name}={item} is out of range: it must be {ranges[name]}")
+    if hasattr(config, "validate"):
+        config.validate()
 
 
 def _field_comments(cls) -> dict[str, str]:
@@ -139,8 +212,7 @@ def parse_config(config_cls, argv=None, description: str = ""):
     if quick:
         config = config.quick()
     config = dataclasses.replace(config, **args)
-    if hasattr(config, "validate"):
-        config.validate()
+    check_config(config)
     return config, {"resume": resume, "runs_dir": runs_dir, "overrides": args, "quick": quick}
 
 

@@ -3,9 +3,13 @@
 The exported model takes raw inputs, because normalization, vocabularies and resizing are layers
 inside it. `export_model` checks the export against the model in memory; `check_fresh_process`
 reloads both files in a new Python process, the way a server would.
+
+model.keras works on every backend. export/ needs TensorFlow (on the JAX backend too, where Keras
+converts the model with jax2tf); without TensorFlow it is skipped with one log line.
 """
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -15,7 +19,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import common.augment  # noqa: F401  (registers RandomAffine, which model.keras files may hold)
 from common.errors import UserError
+from common.runtime import has_tensorflow, note
 
 MODEL_FILE = "model.keras"
 EXPORT_DIR = "export"
@@ -28,14 +34,23 @@ def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
     partial = workdir / "model.partial.keras"
     model.save(partial)
     os.replace(partial, workdir / MODEL_FILE)
+    expected = np.asarray(model(sample_input, training=False))
 
+    if not has_tensorflow():
+        note(
+            f"{EXPORT_DIR}/ (a TensorFlow SavedModel for serving) skipped: TensorFlow is not "
+            f"installed; {MODEL_FILE} holds the model"
+        )
+        reloaded = keras.saving.load_model(workdir / MODEL_FILE)
+        if not np.allclose(expected, np.asarray(reloaded(sample_input)), atol=TOLERANCE):
+            raise RuntimeError(f"the saved {MODEL_FILE} answers differently from the trained one")
+        return
     staging = workdir / "export.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_saved_model(model, staging)
     shutil.rmtree(workdir / EXPORT_DIR, ignore_errors=True)
     os.replace(staging, workdir / EXPORT_DIR)
 
-    expected = np.asarray(model(sample_input, training=False))
     served = load_exported(workdir)(sample_input)
     if not np.allclose(expected, served, atol=TOLERANCE):
         raise RuntimeError("the exported model answers differently from the trained one")
@@ -65,6 +80,8 @@ def load_exported(workdir: Path):
     """Load export/ as a function from a numpy batch to a numpy batch (needs TensorFlow only)."""
     import tensorflow as tf
 
+    logging.getLogger("absl").setLevel(logging.ERROR)  # jax2tf exports warn about gradients
+
     path = Path(workdir) / EXPORT_DIR
     if not (path / "saved_model.pb").exists():
         raise UserError(f"{path} holds no exported model; finish the run (--resume) or train anew")
@@ -81,9 +98,18 @@ def load_exported(workdir: Path):
 
 
 def load_for_inference(workdir: Path):
-    """A predict function from export/ when present, otherwise from model.keras."""
+    """A predict function from export/ when present (and TensorFlow is), else from model.keras.
+
+    Only a finished run (one with metrics.json) is served: a run in progress, killed or failed
+    may hold a half-trained model.
+    """
     workdir = Path(workdir)
-    if (workdir / EXPORT_DIR / "saved_model.pb").exists():
+    if workdir.is_dir() and not (workdir / "metrics.json").exists():
+        raise UserError(
+            f"{workdir} did not finish (it has no metrics.json): continue it with "
+            "`--resume`, or give another run with --run"
+        )
+    if (workdir / EXPORT_DIR / "saved_model.pb").exists() and has_tensorflow():
         return load_exported(workdir)
     if (workdir / MODEL_FILE).exists():
         model = keras.saving.load_model(workdir / MODEL_FILE)
@@ -104,15 +130,19 @@ import keras
 for module in {imports!r}:  # custom layers register themselves on import
     importlib.import_module(module)
 from common.export import load_exported
+from common.runtime import has_tensorflow
 x = np.asarray(json.loads(sys.stdin.read()), dtype={dtype!r})
 model = keras.saving.load_model({model!r})
-print(json.dumps({{"keras": np.asarray(model(x, training=False)).tolist(),
-                  "export": load_exported({workdir!r})(x).tolist()}}))
+answers = {{"keras": np.asarray(model(x, training=False)).tolist()}}
+if has_tensorflow():
+    answers["export"] = load_exported({workdir!r})(x).tolist()
+print(json.dumps(answers))
 """
 
 
 def check_fresh_process(workdir: Path, sample_input, imports=()) -> dict[str, np.ndarray]:
-    """Load model.keras and export/ in a new Python process and return both answers.
+    """Load model.keras and export/ in a new Python process and return both answers
+    ({"keras": ..., "export": ...}; no "export" where TensorFlow is missing).
 
     `imports` names modules that define custom layers, which model.keras needs (export/ not).
     """

@@ -5,7 +5,12 @@ runs/<name>/<run-id>/
   metrics.json  final held-out metrics   curves.png   loss and metrics per epoch
   model.keras   the trained model        export/      SavedModel for serving
   logs/         TensorBoard              backup/      resume state, gone once the run finishes
-runs/<name>/latest -> <run-id>
+runs/<name>/latest -> <run-id>          the last run that finished (has metrics.json)
+
+A run directory is created atomically (mkdir, and the next id if another process took that
+one); `latest` moves only when a run finishes, so predict never serves a run in progress. The
+backup outlives `fit`: it is removed only once metrics.json is written, so a run killed during
+evaluation, figures or export resumes without training again.
 """
 
 import contextlib
@@ -19,6 +24,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from common import runtime
 from common.config import load_config, save_config
 from common.errors import UserError
 
@@ -41,22 +47,60 @@ def write_metrics(workdir: Path, metrics: dict) -> None:
     atomic_write_text(Path(workdir) / METRICS, json.dumps(flat, indent=2, sort_keys=True) + "\n")
 
 
-def _point_latest(base: Path, target: Path | None) -> None:
-    link = base / "latest"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    if target is not None:
-        link.symlink_to(target.name)
+def point_latest(workdir: Path) -> None:
+    """Point runs/<name>/latest at a finished run, atomically (a new link renamed over it)."""
+    workdir = Path(workdir)
+    link = workdir.parent / "latest"
+    tmp = workdir.parent / f".latest.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(workdir.name)
+    os.replace(tmp, link)
+
+
+def _run_order(path: Path) -> tuple:
+    """Sort key for run ids: the time stamp, then the number a same-second run got (-2, -3)."""
+    day, _, rest = path.name.partition("-")
+    stamp, _, n = rest.partition("-")
+    return (day, stamp, int(n) if n.isdigit() else 1)
+
+
+def newest_unfinished(base: Path) -> Path | None:
+    """The most recently started run under `base` that has no metrics.json (for --resume)."""
+    runs = [
+        p
+        for p in Path(base).glob("*")
+        if p.is_dir() and not p.is_symlink() and (p / "config.json").exists()
+    ]
+    unfinished = [p for p in runs if not (p / METRICS).exists()]
+    return max(unfinished, key=_run_order) if unfinished else None
+
+
+def make_run_dir(base: Path) -> Path:
+    """Create a new run directory named by the time; mkdir is atomic, so two runs started in
+    the same second get different directories (the second takes the next number)."""
+    base.mkdir(parents=True, exist_ok=True)
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        workdir = base / (run_id if n == 1 else f"{run_id}-{n}")
+        try:
+            workdir.mkdir()
+        except FileExistsError:
+            continue
+        return workdir
+    raise UserError(f"cannot create a run directory under {base}: too many runs this second")
 
 
 def resolve_run(name: str, run: str | None, runs_dir: str | Path = "runs") -> Path:
-    """The run directory a user means: a path, a run id under runs/<name>, or the latest one."""
+    """The run directory a user means: a path, a run id under runs/<name>, or the latest
+    finished one."""
     base = Path(runs_dir) / name
     if run in (None, "latest"):
         link = base / "latest"
         if not link.exists():
             raise UserError(
-                f"no {name} run under {base}; train one first: python -m projects.{name}.train"
+                f"no finished {name} run under {base}; train one first: "
+                f"python -m projects.{name}.train"
             )
         return link.resolve()
     path = Path(run)
@@ -71,14 +115,20 @@ def resolve_run(name: str, run: str | None, runs_dir: str | Path = "runs") -> Pa
 def run_directory(name: str, config_cls, config, flags: dict):
     """Create (or reopen with --resume) a run directory and yield (config, workdir).
 
-    A new run that fails on bad input before finishing an epoch is removed again, and `latest`
-    goes back to where it pointed, so bad input leaves nothing half-written behind.
+    A new run that fails with a UserError (bad input, a diverging loss) is removed again, so bad
+    input leaves nothing half-written behind; `latest` is not touched until a run finishes.
     """
-    base = Path(flags.get("runs_dir", "runs")) / name
+    runs_dir = flags.get("runs_dir", "runs")
+    base = Path(runs_dir) / name
     if flags.get("resume"):
         if flags.get("overrides") or flags.get("quick"):
             raise UserError("--resume continues a run with its saved config; drop the other flags")
-        workdir = resolve_run(name, flags["resume"], flags.get("runs_dir", "runs"))
+        if flags["resume"] == "latest":
+            workdir = newest_unfinished(base)
+            if workdir is None:
+                raise UserError(f"no unfinished {name} run under {base} to resume")
+        else:
+            workdir = resolve_run(name, flags["resume"], runs_dir)
         if (workdir / METRICS).exists():
             raise UserError(f"run {workdir} already finished; start a new one without --resume")
         config = load_config(config_cls, workdir / "config.json")
@@ -86,23 +136,16 @@ def run_directory(name: str, config_cls, config, flags: dict):
         yield config, workdir
         return
 
-    base.mkdir(parents=True, exist_ok=True)
-    run_id = time.strftime("%Y%m%d-%H%M%S")
-    workdir, n = base / run_id, 1
-    while workdir.exists():
-        n += 1
-        workdir = base / f"{run_id}-{n}"
-    previous = (base / "latest").resolve() if (base / "latest").exists() else None
-    workdir.mkdir()
+    try:
+        workdir = make_run_dir(base)
+    except OSError as err:
+        raise UserError(f"cannot create a run directory under {base}: {err.strerror}") from None
     save_config(config, workdir / "config.json")
-    _point_latest(base, workdir)
     print(f"run directory: {workdir}")
     try:
         yield config, workdir
     except UserError:
-        if not (workdir / HISTORY).exists():
-            shutil.rmtree(workdir, ignore_errors=True)
-            _point_latest(base, previous)
+        shutil.rmtree(workdir, ignore_errors=True)
         raise
 
 
@@ -115,9 +158,15 @@ def _trim_history(workdir: Path) -> int:
     history = workdir / HISTORY
     if not meta.exists():
         if history.exists():  # killed before the first backup: start the log over
+            print("no backup of a finished epoch yet: training starts again from epoch 0")
             history.unlink()
         return 0
-    resume_epoch = int(json.loads(meta.read_text())["epoch"])
+    saved = json.loads(meta.read_text())
+    resume_epoch = int(saved["epoch"])
+    if saved.get("finished"):
+        print("training had finished before the run stopped: evaluating the trained model")
+    elif resume_epoch:
+        print(f"continuing from epoch {resume_epoch}")
     if history.exists():
         with history.open(newline="") as f:
             rows = list(csv.reader(f))
@@ -125,6 +174,43 @@ def _trim_history(workdir: Path) -> int:
         with history.open("w", newline="") as f:
             csv.writer(f).writerows(kept)
     return resume_epoch
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop a diverging run with a one-line error that names the epoch and what to try.
+
+    Keras's TerminateOnNaN stops quietly and lets the run go on to save a broken model; this
+    raises a UserError instead, so nothing is saved and the run directory is removed.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(np.asarray(loss))):
+            epoch = getattr(self, "_epoch", 0) + 1
+            raise UserError(
+                f"the training loss became {float(np.asarray(loss))} in epoch {epoch}, step "
+                f"{batch + 1}: training diverged; try a smaller --learning_rate"
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore whose backup outlives `fit`.
+
+    Keras deletes the backup when `fit` returns; a kill during evaluation or export then lost the
+    whole training. Here the end of training saves the final weights (the best ones, where early
+    stopping restored them) marked as finished, so --resume trains no further and goes straight
+    to evaluation; `finish` deletes the backup once metrics.json is written.
+    """
+
+    def on_train_end(self, logs=None):
+        self._current_epoch = max(self._current_epoch, int(self.params.get("epochs") or 0))
+        self._save_model()
+        meta = Path(self._training_metadata_path)
+        saved = json.loads(meta.read_text())
+        atomic_write_text(meta, json.dumps({**saved, "finished": True}))
 
 
 def standard_callbacks(
@@ -136,18 +222,20 @@ def standard_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """The callbacks every template trains with.
 
-    TerminateOnNaN stops a diverging run; CSVLogger keeps history.csv (appending across a resume);
-    EarlyStopping (when patience is set) stops once `monitor` stops improving and restores the
-    best weights; TensorBoard writes logs/; BackupAndRestore saves the training state so a killed
-    run continues from its last backup with --resume. The CSV row of an epoch is written before
-    its backup, and a resumed run trims rows past the backup, so each epoch is logged once.
+    StopOnNaN stops a diverging run with a one-line error; CSVLogger keeps history.csv
+    (appending across a resume); EarlyStopping (when patience is set) stops once `monitor` stops
+    improving and restores the best weights; TensorBoard writes logs/ (where TensorFlow is
+    installed); Backup saves the training state so a killed run continues from its last backup
+    with --resume, and keeps it after training until the run has finished. The CSV row of an
+    epoch is written before its backup, and a resumed run trims rows past the backup, so each
+    backup, so each epoch is logged once.
     """
     workdir = Path(workdir)
     resume_epoch = _trim_history(workdir)
     if resume_epoch:
         print(f"continuing from epoch {resume_epoch}")
     callbacks = [
-        keras.callbacks.TerminateOnNaN(),
+        StopOnNaN(),
         keras.callbacks.CSVLogger(str(workdir / HISTORY), append=True),
     ]
     if patience:
@@ -156,16 +244,16 @@ def standard_callbacks(
                 monitor=monitor, patience=patience, restore_best_weights=True, verbose=1
             )
         )
-    if tensorboard:
+    if tensorboard and not runtime.has_tensorflow():
+        runtime.note("TensorBoard logs skipped: the TensorBoard callback needs TensorFlow")
+    elif tensorboard:
         callbacks.append(
             keras.callbacks.TensorBoard(
                 log_dir=str(workdir / "logs"), write_graph=False, profile_batch=0
             )
         )
-    callbacks.append(
-        keras.callbacks.BackupAndRestore(
-            str(workdir / BACKUP), save_freq=backup_every_batches, double_checkpoint=True
-        )
+    callbacks.append(  # last: it saves the weights early stopping restored
+        Backup(str(workdir / BACKUP), save_freq=backup_every_batches, double_checkpoint=True)
     )
     return callbacks
 
@@ -230,12 +318,20 @@ def save_figure(fig, path: Path) -> Path:
 
 
 def finish(workdir: Path, model: keras.Model, metrics: dict, sample_input, title: str = "") -> None:
-    """Write model.keras, export/ (checked against the model), curves.png, then metrics.json."""
+    """Write model.keras, export/ (checked against the model), curves.png, then metrics.json;
+    then drop the backup and point `latest` here."""
     from common.export import export_model
 
     workdir = Path(workdir)
+    bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not np.isfinite(v)}
+    if bad and any("loss" in k or "accuracy" in k for k in bad):
+        raise UserError(
+            f"the trained model gives {bad} on held-out data: training diverged; "
+            "try a smaller --learning_rate"
+        )
     export_model(model, workdir, sample_input)
     if (workdir / HISTORY).exists():
         plot_curves(workdir, title)
-    shutil.rmtree(workdir / BACKUP, ignore_errors=True)
     write_metrics(workdir, metrics)
+    shutil.rmtree(workdir / BACKUP, ignore_errors=True)
+    point_latest(workdir)

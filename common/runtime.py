@@ -1,49 +1,111 @@
-"""Seeding and devices: one call at the start of a run, no-ops where there is no GPU."""
+"""Seeding, devices, precision and XLA: one call at the start of a run, on any Keras backend.
+
+TensorFlow is the default backend, but GPU machines often carry only JAX (or PyTorch). Nothing
+here needs TensorFlow unless it is the backend; `has_tensorflow` tells the optional extras
+(SavedModel export, TensorBoard) whether they can run.
+"""
+
+import functools
+import importlib
+import sys
 
 import keras
 
 
-def gpus() -> list:
-    """The GPUs TensorFlow can see (an empty list on a CPU-only machine or another backend)."""
-    if keras.backend.backend() != "tensorflow":
-        return []
-    import tensorflow as tf
+@functools.cache
+def has_tensorflow() -> bool:
+    """Whether TensorFlow can be imported here (for SavedModel export and TensorBoard logs)."""
+    try:
+        importlib.import_module("tensorflow")
+    except ImportError:
+        return False
+    return True
 
-    return tf.config.list_physical_devices("GPU")
+
+def note(message: str) -> None:
+    """One log line about something skipped or switched off, on stderr beside Keras's own."""
+    print(f"note: {message}", file=sys.stderr, flush=True)
 
 
-def setup(seed: int, mixed_precision: bool = False, verbose: bool = True) -> dict:
-    """Seed every generator, let GPU memory grow as needed, and pick a dtype policy.
+def devices() -> list[str]:
+    """The devices the backend computes on, e.g. ['cuda:0'] or ['gpu:0'], or ['cpu:0']."""
+    try:
+        return list(keras.distribution.list_devices())
+    except Exception:  # a backend without distribution support (e.g. PyTorch in some versions)
+        return ["cpu:0"]
 
-    Mixed precision (float16 compute, float32 weights) is only switched on where a GPU is present:
-    on a CPU it is slower, not faster. Returns a small report of what was chosen.
+
+def gpus() -> list[str]:
+    """The accelerators among `devices()` (an empty list on a CPU-only machine)."""
+    return [d for d in devices() if not d.lower().startswith("cpu")]
+
+
+def _backend_version() -> str:
+    name = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(name)
+    try:
+        return f"{name} {importlib.import_module(module).__version__}"
+    except (ImportError, TypeError, AttributeError):
+        return name
+
+
+def xla(requested: bool) -> str:
+    """Whether training steps are XLA-compiled here, as words for the start-up line."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return "on (JAX compiles every step with XLA)"
+    if backend == "tensorflow" and requested and gpus():
+        return "on"
+    if backend == "tensorflow":
+        return "off" if not requested else "off (on a CPU, --jit_compile is ignored)"
+    return "off"
+
+
+def setup(
+    seed: int, mixed_precision: bool = False, jit_compile: bool = False, verbose: bool = True
+) -> dict:
+    """Seed every generator, let TensorFlow's GPU memory grow as needed, pick a dtype policy.
+
+    Mixed precision (float16 compute, float32 weights; a template keeps its outputs and loss in
+    float32) only goes on where an accelerator is present: on a CPU it is slower, not faster, so
+    the request falls back to float32 with one log line. Returns a report of what was chosen.
     """
     keras.utils.set_random_seed(seed)
-    found = gpus()
-    if found:
+    if keras.backend.backend() == "tensorflow":  # before anything lists (initialises) devices
         import tensorflow as tf
 
-        for gpu in found:
+        for gpu in tf.config.list_physical_devices("GPU"):
             try:
                 tf.config.experimental.set_memory_growth(gpu, True)
             except RuntimeError:  # already initialised by an earlier call in this process
                 pass
+    found = gpus()
     policy = "mixed_float16" if (mixed_precision and found) else "float32"
     keras.mixed_precision.set_global_policy(policy)
     report = {
         "backend": keras.backend.backend(),
-        "devices": [g.name for g in found] or ["CPU"],
+        "devices": devices(),
         "dtype_policy": policy,
+        "xla": xla(jit_compile),
         "seed": seed,
     }
     if verbose:
         print(
-            f"keras {keras.__version__} on {report['backend']}; devices: "
-            f"{', '.join(report['devices'])}; dtype policy {policy}; seed {seed}"
+            f"keras {keras.__version__} on {_backend_version()}; devices: "
+            f"{', '.join(report['devices'])}; dtype policy {policy}; XLA {report['xla']}; "
+            f"seed {seed}"
         )
+        if mixed_precision and not found:
+            note("--mixed_precision needs a GPU; training in float32 on the CPU")
     return report
 
 
 def jit_compile(requested: bool) -> bool | str:
-    """XLA compilation only where it pays off (a GPU); elsewhere let Keras decide."""
-    return True if (requested and gpus()) else "auto"
+    """The `jit_compile` argument for `model.compile`.
+
+    On TensorFlow, XLA where it was asked for and pays off (a GPU); elsewhere Keras decides
+    ("auto": JAX always compiles with XLA, TensorFlow on a CPU does not).
+    """
+    if requested and gpus() and keras.backend.backend() == "tensorflow":
+        return True
+    return "auto"

@@ -1,11 +1,27 @@
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 
-from common.config import build_parser, load_config, parse_config, save_config
+from common.config import (
+    COUNT,
+    POSITIVE,
+    SEED,
+    Range,
+    build_parser,
+    load_config,
+    numeric_fields,
+    parse_config,
+    save_config,
+)
 from common.errors import UserError
+from projects.iris.config import Config as IrisConfig
+from projects.mnist_cnn.config import Config as MnistConfig
+from projects.stock_rnn.config import Config as StockConfig
+from projects.xor.config import Config as XorConfig
+
+TEMPLATE_CONFIGS = [XorConfig, IrisConfig, MnistConfig, StockConfig]
 
 
 @dataclass
@@ -16,18 +32,20 @@ class Toy:
     flag: bool = False  # a switch
     seed: int = 0  # reproducibility
 
+    RANGES: ClassVar[dict[str, Range]] = {"units": COUNT, "rate": POSITIVE, "seed": SEED}
+
     def quick(self):
         return dataclasses.replace(self, units=(2,), rate=0.5)
 
     def validate(self):
-        if self.rate <= 0:
-            raise UserError("--rate must be positive")
+        if self.kind == "b" and len(self.units) > 2:
+            raise UserError("--kind=b takes at most two --units")
 
 
 def test_overrides_are_typed():
-    config, flags = parse_config(Toy, ["--units=3,2,1", "--rate=0.02", "--kind=b", "--flag=yes"])
-    assert config == Toy(units=(3, 2, 1), rate=0.02, kind="b", flag=True)
-    assert flags["overrides"] == {"units": (3, 2, 1), "rate": 0.02, "kind": "b", "flag": True}
+    config, flags = parse_config(Toy, ["--units=3,2", "--rate=0.02", "--kind=b", "--flag=yes"])
+    assert config == Toy(units=(3, 2), rate=0.02, kind="b", flag=True)
+    assert flags["overrides"] == {"units": (3, 2), "rate": 0.02, "kind": "b", "flag": True}
 
 
 def test_quick_preset_then_explicit_flags_win():
@@ -43,6 +61,8 @@ def test_quick_preset_then_explicit_flags_win():
         (["--kind=c"], "invalid choice: 'c'"),
         (["--flag=maybe"], "--flag: expected true or false"),
         (["--units=2,x"], "--units: expected comma-separated int"),
+        (["--rat=0.5"], "unrecognized arguments: --rat=0.5"),  # no abbreviations
+        (["--see=1"], "unrecognized arguments: --see=1"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
@@ -54,8 +74,63 @@ def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
 
 
 def test_validate_runs_after_parsing():
-    with pytest.raises(UserError, match="positive"):
-        parse_config(Toy, ["--rate=-1"])
+    with pytest.raises(UserError, match="at most two"):
+        parse_config(Toy, ["--kind=b", "--units=1,2,3"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--rate=0"], "--rate=0.0 is out of range: it must be > 0"),
+        (["--rate=nan"], "--rate=nan is out of range"),
+        (["--rate=inf"], "--rate=inf is out of range"),
+        (["--seed=-1"], "--seed=-1 is out of range: it must be >= 0 and <= 4.29497e+09"),
+        (["--seed=1099511627776"], "--seed=1099511627776 is out of range"),
+        (["--units=4,0"], "--units=0 is out of range: it must be >= 1"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_one_line(argv, message):
+    with pytest.raises(UserError) as info:
+        parse_config(Toy, argv)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_negative_numbers_in_any_notation_are_values():
+    parser = build_parser(Toy, "toy")
+    parser.add_argument("values", nargs="*")
+    args = parser.parse_args(["--rate=0.1", "1e30", "-1e30", "-.5", "-3"])
+    assert args.values == ["1e30", "-1e30", "-.5", "-3"]
+
+
+def outside(bounds: Range, current):
+    """Values just outside a range (for int fields, whole numbers)."""
+    whole = isinstance(current, int)
+    values = []
+    if bounds.low is not None:
+        values.append(bounds.low if bounds.low_open else bounds.low - (1 if whole else 1e-3))
+    if bounds.high is not None:
+        values.append(bounds.high if bounds.high_open else bounds.high + (1 if whole else 1e-3))
+    if not whole:
+        values.append(float("nan"))
+    return values
+
+
+@pytest.mark.parametrize("config_cls", TEMPLATE_CONFIGS, ids=lambda c: c.__module__)
+def test_every_numeric_field_of_every_template_is_range_checked(config_cls):
+    names = numeric_fields(config_cls)
+    assert names and set(names) <= set(config_cls.RANGES)
+    defaults = config_cls()
+    parse_config(config_cls, [])  # the defaults pass
+    for name in names:
+        current = getattr(defaults, name)
+        sample = current[0] if isinstance(current, tuple) else current
+        for value in outside(config_cls.RANGES[name], sample):
+            if isinstance(sample, int):
+                value = int(value)
+            with pytest.raises(UserError) as info:
+                parse_config(config_cls, [f"--{name}={value}"])
+            message = str(info.value)
+            assert f"--{name}=" in message and "\n" not in message, (name, value, message)
 
 
 def test_help_shows_the_reason_and_default():

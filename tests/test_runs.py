@@ -5,12 +5,15 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from common import runs
 from common.errors import UserError
+from projects.iris import predict as iris_predict
+from projects.iris import train
 from projects.iris.config import Config as IrisConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,9 +25,10 @@ KILL_AT = 5  # zero-based epoch after which the process is killed
 KILLER = """
 import os, signal, sys
 import keras
+from common import runs
 from projects.iris import train
 where = sys.argv[2]
-cls = keras.callbacks.BackupAndRestore if where == "after_backup" else keras.callbacks.CSVLogger
+cls = runs.Backup if where == "after_backup" else keras.callbacks.CSVLogger
 original = cls.on_epoch_end
 def on_epoch_end(self, epoch, logs=None):
     original(self, epoch, logs)
@@ -48,8 +52,9 @@ def python(*args, **kwargs):
 def test_killed_run_resumes_with_every_epoch_once(tmp_path, where):
     killed = python("-c", KILLER.format(kill_at=KILL_AT, epochs=EPOCHS), str(tmp_path), where)
     assert killed.returncode == -9, killed.stderr
-    run_dir = (tmp_path / "iris" / "latest").resolve()
+    run_dir = runs.newest_unfinished(tmp_path / "iris")
     assert not (run_dir / "metrics.json").exists()
+    assert not (tmp_path / "iris" / "latest").exists()  # latest names finished runs only
 
     resumed = python("-m", "projects.iris.train", "--runs_dir", str(tmp_path), "--resume")
     assert resumed.returncode == 0, resumed.stderr
@@ -60,8 +65,87 @@ def test_killed_run_resumes_with_every_epoch_once(tmp_path, where):
     assert json.loads((run_dir / "metrics.json").read_text())["epochs_run"] == EPOCHS
     assert not (run_dir / "backup").exists()
 
-    again = python("-m", "projects.iris.train", "--runs_dir", str(tmp_path), "--resume")
-    assert again.returncode == 2 and "already finished" in again.stderr
+    assert (tmp_path / "iris" / "latest").resolve() == run_dir
+    with pytest.raises(UserError, match="no unfinished iris run"):
+        train.main.__wrapped__(["--runs_dir", str(tmp_path), "--resume"])
+    with pytest.raises(UserError, match="already finished"):
+        train.main.__wrapped__(["--runs_dir", str(tmp_path), f"--resume={run_dir}"])
+
+
+class Killed(Exception):
+    """Stands for a SIGKILL in the tests that run a template in this process."""
+
+
+def test_kill_after_training_keeps_the_training(tmp_path, monkeypatch, capsys):
+    train.main(["--runs_dir", str(tmp_path / "whole"), "--quick"])
+    expected = json.loads((tmp_path / "whole/iris/latest/metrics.json").read_text())
+
+    def killed(*args, **kwargs):
+        raise Killed  # the moment after which Keras alone had deleted its backup
+
+    monkeypatch.setattr(runs, "finish", killed)
+    with pytest.raises(Killed):
+        train.main(["--runs_dir", str(tmp_path), "--quick"])
+    monkeypatch.undo()
+    run_dir = runs.newest_unfinished(tmp_path / "iris")
+    history = (run_dir / "history.csv").read_text()
+    assert json.loads((run_dir / "backup" / "training_metadata.json").read_text())["finished"]
+    capsys.readouterr()
+
+    train.main(["--runs_dir", str(tmp_path), "--resume"])
+    out = capsys.readouterr().out
+    assert "training had finished" in out and "Epoch " not in out
+    assert (run_dir / "history.csv").read_text() == history  # no epoch trained again
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["test_loss"] == pytest.approx(expected["test_loss"], rel=1e-5)
+    assert metrics["test_accuracy"] == expected["test_accuracy"]
+    assert not (run_dir / "backup").exists()
+
+
+def test_diverging_run_stops_with_one_line_and_leaves_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        train.main(["--runs_dir", str(tmp_path), "--quick", "--learning_rate=1e30"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "diverged" in err[0]
+    assert "epoch 1" in err[0] and "--learning_rate" in err[0]
+    assert not any((tmp_path / "iris").iterdir())
+
+
+def test_predict_refuses_an_unfinished_run(tmp_path, capsys):
+    (tmp_path / "model.keras").write_text("half")
+    with pytest.raises(SystemExit) as info:
+        iris_predict.main(["--run", str(tmp_path), "5", "3", "1", "0.2"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "did not finish" in err and err.count("\n") == 1
+
+
+def test_new_runs_never_collide(tmp_path):
+    with ThreadPoolExecutor(16) as pool:
+        made = list(pool.map(lambda _: runs.make_run_dir(tmp_path), range(32)))
+    assert len(set(made)) == 32 and all(p.is_dir() for p in made)
+
+
+def test_latest_moves_only_when_a_run_finishes(tmp_path):
+    flags = {"runs_dir": str(tmp_path), "resume": None, "overrides": {}, "quick": False}
+    with runs.run_directory("iris", IrisConfig, IrisConfig(), flags) as (_, first):
+        pass
+    runs.write_metrics(first, {"test_accuracy": 1.0})
+    runs.point_latest(first)
+    with runs.run_directory("iris", IrisConfig, IrisConfig(), flags) as (_, second):
+        assert (tmp_path / "iris" / "latest").resolve() == first  # not the one in progress
+    assert runs.newest_unfinished(tmp_path / "iris") == second
+    with pytest.raises(UserError):
+        with runs.run_directory("iris", IrisConfig, IrisConfig(), flags) as (_, third):
+            raise UserError("bad data")
+    assert not third.exists() and (tmp_path / "iris" / "latest").resolve() == first
+
+
+def test_unwritable_runs_dir_is_one_line(tmp_path):
+    flags = {"runs_dir": "/dev/null/x", "resume": None, "overrides": {}, "quick": False}
+    with pytest.raises(UserError, match="cannot create a run directory"):
+        with runs.run_directory("iris", IrisConfig, IrisConfig(), flags):
+            pass
 
 
 def test_cli_errors_are_one_line_with_exit_2(tmp_path):

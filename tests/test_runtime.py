@@ -17,8 +17,18 @@ def test_mixed_precision_only_with_a_gpu(capsys):
     report = runtime.setup(seed=0, mixed_precision=True)
     expected = "mixed_float16" if runtime.gpus() else "float32"
     assert report["dtype_policy"] == expected == keras.mixed_precision.global_policy().name
-    assert "devices:" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "devices: " + ", ".join(runtime.devices()) in out
+    assert "XLA " in out and keras.backend.backend() in out
+    if not runtime.gpus():
+        assert err.count("\n") == 1 and "float32" in err  # one line saying what fell back
     keras.mixed_precision.set_global_policy("float32")
+
+
+def test_devices_name_the_backend_devices():
+    found = runtime.devices()
+    assert found and all(":" in d for d in found)
+    assert set(runtime.gpus()) <= set(found)
 
 
 def test_xla_is_left_to_keras_without_a_gpu():

@@ -2,8 +2,9 @@
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
 from common.errors import UserError
 from common.initializers import XavierKind
 from common.optimizers import OptimizerName
@@ -26,15 +27,22 @@ class Config:
     initializer: XavierKind = "xavier"  # the course's N(0, 1/n_in)
     seed: int = 0  # fixes the split, initial weights and batch order
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "test_fraction": Range(0, 0.5, low_open=True, high_open=True),
+        "val_fraction": Range(0, 0.5, low_open=True, high_open=True),
+        "hidden_units": COUNT,
+        "dropout": FRACTION,
+        "learning_rate": POSITIVE,
+        "momentum": FRACTION,
+        "batch_size": COUNT,
+        "epochs": COUNT,
+        "patience": NON_NEGATIVE,  # 0: no early stopping
+        "seed": SEED,
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(self, epochs=30, patience=10)
 
     def validate(self) -> None:
-        if not 0 < self.test_fraction < 0.5 or not 0 < self.val_fraction < 0.5:
-            raise UserError("--test_fraction and --val_fraction must be between 0 and 0.5")
-        if not self.hidden_units or min(self.hidden_units) < 1:
+        if not self.hidden_units:
             raise UserError("--hidden_units needs one or more positive sizes, e.g. 16 or 32,16")
-        if not 0 <= self.dropout < 1:
-            raise UserError("--dropout must be in [0, 1)")
-        if self.learning_rate <= 0 or self.batch_size < 1 or self.epochs < 1:
-            raise UserError("--learning_rate, --batch_size and --epochs must be positive")

@@ -2,8 +2,9 @@
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
 from common.errors import UserError
 from common.initializers import XavierKind
 from common.optimizers import OptimizerName
@@ -24,7 +25,8 @@ class Config:
     rotation: float = 0.03  # augmentation: up to +-11 degrees, as handwriting leans
     translation: float = 0.08  # up to 2 pixels: digits are centred by mass, not exactly
     zoom: float = 0.08  # up to 8% larger or smaller: stroke sizes vary
-    interpolation: Literal["nearest", "bilinear"] = "nearest"  # bilinear, thrice, blurs digits
+    shear: float = 0.0  # fraction of a turn; slanted writing is mostly covered by rotation
+    interpolation: Literal["nearest", "bilinear"] = "nearest"  # keeps 28x28 strokes sharp
     optimizer: OptimizerName = "adam"  # per-weight step sizes; momentum/nesterov work too
     learning_rate: float = 3e-3  # peak of the schedule, 3x Adam's default: 1e-3 learned slower
     schedule: Literal["cosine", "constant"] = "cosine"  # decays to zero: the last epochs settle
@@ -38,24 +40,37 @@ class Config:
     jit_compile: bool = False  # XLA on a GPU (on a CPU Keras decides)
     seed: int = 0  # fixes the split, initial weights, augmentation and batch order
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "filters": COUNT,
+        "kernel_size": COUNT,
+        "dense_units": COUNT,
+        "dropout": FRACTION,
+        "rotation": Range(0, 0.5),  # half a turn either way covers every angle
+        "translation": FRACTION,
+        "zoom": FRACTION,  # a scale of 1 - zoom must stay positive
+        "shear": Range(0, 0.25, high_open=True),  # a quarter turn shears to a line
+        "learning_rate": POSITIVE,
+        "warmup_epochs": NON_NEGATIVE,
+        "momentum": FRACTION,
+        "batch_size": COUNT,
+        "epochs": COUNT,
+        "val_size": COUNT,
+        "train_limit": NON_NEGATIVE,  # 0: all
+        "seed": SEED,
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(
             self, filters=(8, 16), dense_units=32, epochs=2, train_limit=2000, val_size=500
         )
 
     def validate(self) -> None:
-        if len(self.filters) != 2 or min(self.filters) < 1:
+        if len(self.filters) != 2:
             raise UserError("--filters takes two positive sizes, e.g. 32,64")
-        if self.kernel_size < 1 or self.dense_units < 1 or self.epochs < 1:
-            raise UserError("--kernel_size, --dense_units and --epochs must be positive")
         if self.padding == "valid" and (29 - self.kernel_size) // 2 < self.kernel_size + 1:
             raise UserError(
                 f"--kernel_size={self.kernel_size} leaves nothing for the second convolution "
                 "with --padding=valid: use a smaller kernel or --padding=same"
             )
-        if not 0 <= self.dropout < 1:
-            raise UserError("--dropout must be in [0, 1)")
-        if min(self.rotation, self.translation, self.zoom) < 0:
-            raise UserError("--rotation, --translation and --zoom must be >= 0 (0 turns one off)")
-        if self.val_size < 1 or self.train_limit < 0 or self.batch_size < 1:
-            raise UserError("--val_size and --batch_size must be positive, --train_limit >= 0")
+        if self.warmup_epochs >= self.epochs:
+            raise UserError("--warmup_epochs must be below --epochs")

@@ -13,12 +13,14 @@ from common.initializers import xavier
 POOLS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
 
 
-def augmentation_block(config) -> keras.Sequential:
-    """The config's random rotations, shifts and zooms (identity outside training)."""
+def augmentation_block(config) -> keras.layers.Layer:
+    """The config's random rotations, shifts, zooms and shears, composed into one transform per
+    image and one resampling (identity outside training)."""
     return augmentation(
         rotation=config.rotation,
         translation=config.translation,
         zoom=config.zoom,
+        shear=config.shear,
         interpolation=config.interpolation,
         seed=config.seed,
     )

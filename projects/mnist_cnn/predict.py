@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from common import runs
@@ -27,18 +27,38 @@ SIZE = 28  # ... inside a 28x28 image
 INK = 0.25  # a pixel brighter than this share of the brightest one belongs to the digit
 
 
+def _flatten_transparency(image: Image.Image) -> Image.Image:
+    """Put a picture with transparency on a background of the opposite polarity to its ink:
+    white ink on a transparent background goes onto black, dark ink onto white."""
+    rgba = image.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"), dtype="float64")
+    grey = np.asarray(rgba.convert("L"), dtype="float64")
+    opaque = alpha > 127
+    ink_is_light = opaque.any() and opaque.mean() < 0.5 and grey[opaque].mean() > 127
+    background = (0, 0, 0, 255) if ink_is_light else (255, 255, 255, 255)
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, background), rgba)
+
+
 def read_grey(path) -> np.ndarray:
-    """A picture as float grey levels 0-255; transparent parts become white."""
+    """A picture as float grey levels 0-255, turned upright as its EXIF orientation says;
+    16-bit pictures keep their full range, transparency goes onto a contrasting background."""
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("RGBA", "LA", "P"):
-                image = image.convert("RGBA")
-                white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(white, image)
+            image = ImageOps.exif_transpose(image)  # phone photos are stored sideways
+            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or wider grey
+                grey = np.asarray(image, dtype="float64")
+                return grey * (255.0 / 65535.0) if grey.max() > 255 else grey
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                image = _flatten_transparency(image)
             return np.asarray(image.convert("L"), dtype="float64")
     except FileNotFoundError:
         raise UserError(f"{path} does not exist") from None
+    except Image.DecompressionBombError:
+        raise UserError(
+            f"{path} is too large to read safely (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels); "
+            "give a smaller picture"
+        ) from None
     except (UnidentifiedImageError, OSError):
         raise UserError(f"{path} is not an image PIL can read; give a PNG or JPEG") from None
 

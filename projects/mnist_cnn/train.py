@@ -55,7 +55,7 @@ def split_validation(digits: data.Digits, config: Config):
 
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
     """Train on the training images, then measure loss and accuracy on the 10,000 test images."""
-    runtime.setup(config.seed, mixed_precision=config.mixed_precision)
+    runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
     digits = data.load(config.dataset, config.data_dir)
     (x_train, y_train), (x_val, y_val) = split_validation(digits, config)
     print(

@@ -6,6 +6,7 @@ No test downloads MNIST; the data tests use IDX files and pickles the tests writ
 import dataclasses
 import gzip
 import hashlib
+import json
 import pickle
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.datasets import load_digits
 from common import datasets
 from common.errors import UserError
 from common.export import check_fresh_process
+from common.testing import run_module
 from projects.mnist_cnn import data, predict
 from projects.mnist_cnn.config import Config
 from projects.mnist_cnn.idx import parse_idx, read_idx, write_idx
@@ -213,6 +215,57 @@ def test_bad_pictures(tmp_path):
     Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
     with pytest.raises(UserError, match="blank"):
         predict.to_mnist(predict.read_grey(tmp_path / "blank.png"))
+
+
+def test_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path):
+    upright = tmp_path / "upright.png"
+    draw_digit(upright, size=(180, 240))
+    sideways = Image.open(upright).rotate(90, expand=True)  # stored on its side
+    exif = Image.Exif()
+    exif[0x0112] = 8  # orientation: rotate 90 degrees clockwise to display
+    sideways.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    seen = predict.to_mnist(predict.read_grey(tmp_path / "photo.jpg"))
+    expected = predict.to_mnist(predict.read_grey(upright))
+    assert np.abs(seen.astype(int) - expected).mean() < 10  # same digit, same way up
+    rows, cols = np.nonzero(seen > 64)
+    assert np.ptp(rows) > np.ptp(cols)  # a "1" is tall, not wide
+
+
+def test_sixteen_bit_and_transparent_pictures(tmp_path):
+    draw_digit(tmp_path / "eight_bit.png", dark_on_light=False)
+    grey = np.asarray(Image.open(tmp_path / "eight_bit.png").convert("L"), dtype="uint16")
+    Image.fromarray(grey * 257).save(tmp_path / "sixteen_bit.png")  # 0-65535
+    assert Image.open(tmp_path / "sixteen_bit.png").mode.startswith("I")
+    expected = predict.to_mnist(predict.read_grey(tmp_path / "eight_bit.png"))
+    sixteen = predict.to_mnist(predict.read_grey(tmp_path / "sixteen_bit.png"))
+    assert np.abs(sixteen.astype(int) - expected).max() <= 2
+
+    ink = np.zeros((*grey.shape, 4), dtype="uint8")
+    ink[..., :3] = 255  # white everywhere, visible only where the digit is
+    ink[..., 3] = np.where(grey > 127, 255, 0)
+    Image.fromarray(ink, "RGBA").save(tmp_path / "white_on_clear.png")
+    clear = predict.to_mnist(predict.read_grey(tmp_path / "white_on_clear.png"))
+    assert np.abs(clear.astype(int) - expected).mean() < 10
+
+
+def test_huge_picture_is_one_line(tmp_path, monkeypatch):
+    Image.new("L", (300, 300), 255).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 90,000 pixels is over twice that
+    with pytest.raises(UserError, match="too large"):
+        predict.read_grey(tmp_path / "big.png")
+
+
+def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
+    flags = ["--quick", f"--data_dir={idx_dir}", "--epochs=4", "--val_size=200"]
+    done = run_module("projects.mnist_cnn.train", [*flags, f"--runs_dir={tmp_path}"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "mnist_cnn" / "latest"
+    assert json.loads((run / "metrics.json").read_text())["test_accuracy"] > 0.5
+    assert (run / "model.keras").exists() and not (run / "export").exists()
+    path = draw_digit(tmp_path / "one.png")
+    answer = run_module("projects.mnist_cnn.predict", ["--run", run, path])
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    assert answer.stdout.startswith(f"{path}: ") and "top 3:" in answer.stdout
 
 
 def test_benchmark_compares_both_and_leaves_results_of_a_variant_alone(

@@ -2,8 +2,9 @@
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
 from common.errors import UserError
 from common.optimizers import OptimizerName
 
@@ -31,17 +32,26 @@ class Config:
     finetune_epochs: int = 3  # epochs of fine-tuning on each walk-forward window once it is past
     seed: int = 0  # fixes initial weights and batch order
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "lookback": Range(2),
+        "units": COUNT,
+        "dropout": FRACTION,
+        "clipnorm": POSITIVE,
+        "learning_rate": POSITIVE,
+        "batch_size": COUNT,
+        "epochs": COUNT,
+        "patience": NON_NEGATIVE,  # 0: no early stopping
+        "val_fraction": Range(0, 0.5, low_open=True, high_open=True),
+        "test_fraction": Range(0, 0.5, low_open=True, high_open=True),
+        "moving_average": COUNT,
+        "walk_forward": NON_NEGATIVE,  # checked against the test period's length when loaded
+        "finetune_epochs": COUNT,
+        "seed": SEED,
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(self, lookback=10, units=(8,), epochs=2, patience=1)
 
     def validate(self) -> None:
-        if self.lookback < 2:
-            raise UserError("--lookback must be at least 2 days")
-        if not self.units or min(self.units) < 1:
+        if not self.units:
             raise UserError("--units needs one or more positive sizes, e.g. 32 or 32,16")
-        if not 0 < self.val_fraction < 0.5 or not 0 < self.test_fraction < 0.5:
-            raise UserError("--val_fraction and --test_fraction must be between 0 and 0.5")
-        if not 0 <= self.dropout < 1:
-            raise UserError("--dropout must be in [0, 1)")
-        if self.walk_forward < 0 or self.moving_average < 1 or self.epochs < 1:
-            raise UserError("--walk_forward must be >= 0, --moving_average and --epochs >= 1")

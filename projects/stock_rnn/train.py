@@ -12,7 +12,7 @@ import numpy as np
 
 from common import runs, runtime
 from common.config import parse_config
-from common.errors import main_guard
+from common.errors import UserError, main_guard
 from common.optimizers import build_optimizer
 from projects.stock_rnn import data
 from projects.stock_rnn.baselines import drift, forecast_metrics, moving_average, persistence
@@ -21,6 +21,7 @@ from projects.stock_rnn.model import build_model, fit_stats, scaled_target
 
 NAME = "stock_rnn"
 ZOOM_DAYS = 60  # the last trading days shown close up in forecast.png
+MIN_WINDOW_DAYS = 5  # a walk-forward window shorter than a trading week measures nothing
 
 
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
@@ -29,6 +30,12 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
     prices = data.load_prices(config)
     parts = data.split(prices, config)
     train, val, test = parts["train"], parts["val"], parts["test"]
+    if config.walk_forward > len(test.y) // MIN_WINDOW_DAYS:
+        raise UserError(
+            f"--walk_forward={config.walk_forward} leaves windows under {MIN_WINDOW_DAYS} days "
+            f"in a test period of {len(test.y)} days; use at most "
+            f"{len(test.y) // MIN_WINDOW_DAYS}"
+        )
     train_prices = np.concatenate([train.x[0], train.y])  # the training period, day by day
     stats = fit_stats(train_prices, config.target)
     train_model, serve_model = build_model(config, stats)

@@ -1,6 +1,7 @@
 """Seconds-long checks of the stock template on synthetic CSVs the tests write themselves."""
 
 import dataclasses
+import json
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from common.config import save_config
 from common.errors import UserError
 from common.export import check_fresh_process
+from common.testing import run_module
 from projects.stock_rnn import data, predict
 from projects.stock_rnn.baselines import drift, forecast_metrics
 from projects.stock_rnn.config import Config
@@ -156,6 +158,29 @@ def test_predict_forecasts_the_next_weekday(quick_run, capsys, tmp_path):
     out = capsys.readouterr().out
     monday = (friday + pd.Timedelta(days=3)).date()
     assert out.startswith(f"Close forecast for {monday}")
+
+
+def test_too_many_walk_forward_windows_is_one_line(tmp_path):
+    csv = write_csv(tmp_path / "prices.csv", random_walk())
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    with pytest.raises(UserError, match="--walk_forward=1000 leaves windows under 5 days"):
+        train_and_evaluate(quick_config(csv, walk_forward=1000), workdir, verbose=0)
+    assert not (workdir / "history.csv").exists()  # refused before training
+
+
+def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
+    csv = write_csv(tmp_path / "prices.csv", random_walk())
+    done = run_module(
+        "projects.stock_rnn.train", ["--quick", f"--csv={csv}", f"--runs_dir={tmp_path}"]
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "stock_rnn" / "latest"
+    assert np.isfinite(json.loads((run / "metrics.json").read_text())["mase"])
+    assert (run / "model.keras").exists() and not (run / "export").exists()
+    answer = run_module("projects.stock_rnn.predict", ["--run", run, csv])
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    assert answer.stdout.startswith("Close forecast for ")
 
 
 @pytest.mark.parametrize(

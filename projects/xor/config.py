@@ -2,9 +2,9 @@
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
-from common.errors import UserError
+from common.config import COUNT, FRACTION, POSITIVE, SEED, Range
 from common.initializers import XavierKind
 from common.optimizers import OptimizerName
 
@@ -23,17 +23,14 @@ class Config:
     initializer: XavierKind = "xavier"  # the course's N(0, 1/n_in); or glorot_normal/uniform
     seed: int = 0  # fixes initial weights and batch order, so a rerun gives the same numbers
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "hidden_units": COUNT,
+        "learning_rate": POSITIVE,
+        "momentum": FRACTION,
+        "batch_size": Range(1, 4),  # XOR has four examples
+        "epochs": COUNT,
+        "seed": SEED,
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(self, epochs=150)
-
-    def validate(self) -> None:
-        if self.hidden_units < 1:
-            raise UserError("--hidden_units must be at least 1")
-        if not 1 <= self.batch_size <= 4:
-            raise UserError("--batch_size must be 1, 2, 3 or 4: XOR has four examples")
-        if self.learning_rate <= 0:
-            raise UserError("--learning_rate must be positive")
-        if not 0 <= self.momentum < 1:
-            raise UserError("--momentum must be in [0, 1)")
-        if self.epochs < 1:
-            raise UserError("--epochs must be at least 1")

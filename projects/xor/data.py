@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import tensorflow as tf
 
 from common.encoding import one_hot
 
@@ -19,14 +18,18 @@ def load() -> tuple[np.ndarray, np.ndarray]:
 def training_stream(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
     """An endless stream of shuffled batches and the number of steps that make one epoch.
 
-    Each run of four examples is a fresh permutation of the data. One long stream, rather than
-    numpy arrays, lets Keras keep a single iterator across epochs: on four examples the per-epoch
-    iterator set-up would otherwise cost five times the training itself.
+    Each pass over the four examples is a fresh permutation, cut into batches. One long stream,
+    rather than numpy arrays, lets Keras keep a single iterator across epochs: on four examples
+    the per-epoch set-up would otherwise cost several times the training itself. A plain Python
+    generator runs on every Keras backend.
     """
-    stream = (
-        tf.data.Dataset.from_tensor_slices((x, y))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .repeat()
-        .batch(batch_size)
-    )
-    return stream, math.ceil(len(x) / batch_size)
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        while True:
+            order = rng.permutation(len(x))
+            for start in range(0, len(x), batch_size):
+                chosen = order[start : start + batch_size]
+                yield x[chosen], y[chosen]
+
+    return batches(), math.ceil(len(x) / batch_size)

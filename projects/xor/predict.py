@@ -19,9 +19,13 @@ def parse_inputs(values: list[str]) -> np.ndarray:
     if len(values) != 2:
         raise UserError(f"give exactly two inputs, e.g. `1 0` (got {len(values)})")
     try:
-        return np.array([[float(v) for v in values]], dtype="float32")
+        with np.errstate(over="ignore"):  # beyond float32's range becomes inf, refused below
+            x = np.array([[float(v) for v in values]], dtype="float32")
     except ValueError:
         raise UserError(f"inputs must be numbers, got {' '.join(values)}") from None
+    if not np.all(np.isfinite(x)):
+        raise UserError(f"inputs must be finite numbers (float32), got {' '.join(values)}")
+    return x
 
 
 @main_guard

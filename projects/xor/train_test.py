@@ -3,12 +3,14 @@
 import dataclasses
 import json
 
+import keras
 import numpy as np
 import pytest
 
 from common.errors import UserError
 from common.export import check_fresh_process
-from projects.xor import data, predict
+from common.testing import run_module
+from projects.xor import data, demos, predict
 from projects.xor.config import Config
 from projects.xor.model import build_model
 from projects.xor.train import train_and_evaluate
@@ -64,7 +66,48 @@ def test_predict_prints_the_class(quick_run, capsys):
     assert capsys.readouterr().out.startswith("class 1")
 
 
-@pytest.mark.parametrize("values", [["1"], ["1", "0", "1"], ["one", "0"]])
+def test_predict_takes_numbers_in_any_notation(quick_run, capsys):
+    workdir, _ = quick_run
+    predict.main(["--run", str(workdir), "1e30", "-1e30"])
+    assert capsys.readouterr().out.startswith("class ")
+
+
+@pytest.mark.parametrize(
+    "values", [["1"], ["1", "0", "1"], ["one", "0"], ["nan", "0"], ["1", "inf"], ["1e39", "0"]]
+)
 def test_predict_rejects_bad_inputs(values):
     with pytest.raises(UserError):
         predict.parse_inputs(values)
+
+
+def test_activation_derivatives():
+    z = np.array([-1.0, 0.0, 1.0], dtype="float32")
+    expected = {"tanh": [0.41997, 1.0, 0.41997], "sigmoid": [0.19661, 0.25, 0.19661]}
+    for name, values in expected.items():
+        got = demos.derivative(keras.activations.get(name), z)
+        np.testing.assert_allclose(got, values, atol=1e-3)
+    relu = demos.derivative(keras.activations.get("relu"), z)
+    np.testing.assert_allclose(relu[[0, 2]], [0.0, 1.0], atol=1e-3)
+
+
+def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
+    done = run_module("projects.xor.train", ["--quick", f"--runs_dir={tmp_path}"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "xor" / "latest"
+    assert json.loads((run / "metrics.json").read_text())["accuracy"] == 1.0
+    assert (run / "model.keras").exists() and not (run / "export").exists()
+    assert "on jax" in done.stdout
+    assert "TensorBoard logs skipped" in done.stderr and "export/ (a TensorFlow" in done.stderr
+    answer = run_module("projects.xor.predict", ["--run", run, "1", "0"])
+    assert answer.returncode == 0 and answer.stdout.startswith("class 1"), answer.stderr[-3000:]
+
+
+def test_jax_run_exports_a_saved_model_where_tensorflow_is_installed(tmp_path):
+    done = run_module(
+        "projects.xor.train", ["--quick", f"--runs_dir={tmp_path}"], hide_tensorflow=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "xor" / "latest"
+    answers = check_fresh_process(run, data.INPUTS)  # here, on TensorFlow
+    np.testing.assert_allclose(answers["export"], answers["keras"], atol=1e-5)
+    np.testing.assert_array_equal(np.argmax(answers["export"], axis=1), data.LABELS)

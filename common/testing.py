@@ -1,0 +1,57 @@
+"""For the templates' tests: run a template's command on another Keras backend, in a subprocess.
+
+GPU machines often carry JAX but no TensorFlow. `run_module("projects.xor.train", [...])` runs
+the command with KERAS_BACKEND=jax and, by default, with TensorFlow and TensorBoard made
+unimportable in that process, so that a TensorFlow import slipping into model or training code
+fails the test rather than a user's run on such a machine.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_BOOT = """
+import runpy, sys
+sys.path.insert(0, {root!r})
+hidden = {hidden!r}
+
+
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in hidden:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Hide())
+for name in [m for m in sys.modules if m.split(".")[0] in hidden]:
+    del sys.modules[name]
+module, sys.argv = sys.argv[1], sys.argv[1:]
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+HIDDEN = ("tensorflow", "tensorboard", "tf_keras")
+
+
+def run_module(
+    module: str,
+    args: list[str],
+    backend: str = "jax",
+    hide_tensorflow: bool = True,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    """`python -m module args` with KERAS_BACKEND=backend; returns the finished process."""
+    code = _BOOT.format(root=str(ROOT), hidden=HIDDEN if hide_tensorflow else ())
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code, module, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
