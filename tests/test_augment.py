@@ -21,12 +21,12 @@ def noise(n=2, seed=0):
     return np.random.default_rng(seed).random((n, 28, 28, 1)).astype("float32")
 
 
-def transform(n=1, angle=0.0, scale=1.0, shear=0.0, flip=1.0, dx=0.0, dy=0.0):
+def transform(n=1, angle=0.0, scale=1.0, shear=0.0, flip=1.0, dx=0.0, dy=0.0, size=28):
     def column(v):
         return ops.convert_to_tensor(np.full((n,), v, dtype="float32"))
 
     args = (angle, scale, shear, flip, dx, dy)
-    return inverse_transforms(*map(column, args), height=28, width=28)
+    return inverse_transforms(*map(column, args), height=size, width=size)
 
 
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
@@ -150,3 +150,14 @@ def test_bad_settings_are_refused():
         RandomAffine(rotation=-0.1)
     with pytest.raises(ValueError, match="interpolation"):
         RandomAffine(interpolation="cubic")
+
+
+def test_mixed_precision_keeps_coordinates_in_float32():
+    layer = RandomAffine(rotation=0.1, zoom=0.1, seed=0, dtype="mixed_float16")
+    x = np.zeros((2, 96, 96, 1), dtype="float32")
+    x[:, 40:56, 40:56] = 1.0
+    out = np.asarray(layer(x, training=True))
+    assert out.dtype == np.float16 and np.isfinite(out).all()
+    # a whole-pixel shift near the far edge lands exactly, as it does in float32
+    shifted = np.asarray(resample(x.astype("float16"), transform(1, dx=1.0, size=96)))
+    np.testing.assert_array_equal(shifted[0, :, 1:], x[0, :, :-1].astype("float16"))
