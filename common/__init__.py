@@ -6,33 +6,52 @@ precision), normalization, encoding (one-hot), augment, initializers (Xavier), o
 with checksums), errors (the one-line user error).
 """
 
+import contextlib
 import os
+import sys
+
+# Read before Keras is imported: JAX sets its own default (1) for this variable when it loads.
+_LOG_LEVEL_CHOSEN_BY_USER = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up chatter silenced.
-
-    TensorFlow prints CUDA probes, CPU feature notes and, on machines without a GPU, a cuInit
-    failure to stderr, some of it before its own log level applies; that hides a template's own
-    output and turns a one-line error into six. Setting TF_CPP_MIN_LOG_LEVEL yourself (0 shows
-    everything) turns this off.
-    """
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+@contextlib.contextmanager
+def silenced_stderr():
+    """Send file descriptor 2 to /dev/null for a while: TensorFlow's C++ start-up messages
+    (CUDA probes, a cuInit failure on machines without a GPU) bypass Python's logging. Python
+    exceptions still propagate; only what is printed meanwhile is lost."""
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        pass  # keras reports the problem when it is imported
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
 
 
-_import_tensorflow_quietly()
+def import_tensorflow_quietly() -> bool:
+    """Import TensorFlow with its C++ start-up chatter silenced; return whether it imported.
+
+    That chatter hides a template's own output and turns a one-line error into six. Setting
+    TF_CPP_MIN_LOG_LEVEL yourself (0 shows everything) turns the silencing off. On the JAX
+    backend TensorFlow is imported only when an export or TensorBoard asks for it
+    (common.runtime.has_tensorflow).
+    """
+    if "tensorflow" in sys.modules or _LOG_LEVEL_CHOSEN_BY_USER:
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError:
+            return False
+        return True
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    try:
+        with silenced_stderr():
+            import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+    import_tensorflow_quietly()  # keras imports it next; quietly first

@@ -61,8 +61,13 @@ class Range:
         return True
 
     def __str__(self) -> str:
-        low = None if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
-        high = None if self.high is None else f"{'<' if self.high_open else '<='} {self.high:g}"
+        def number(v) -> str:
+            return str(v) if isinstance(v, int) else f"{v:g}"
+
+        low = None if self.low is None else f"{'>' if self.low_open else '>='} {number(self.low)}"
+        high = (
+            None if self.high is None else f"{'<' if self.high_open else '<='} {number(self.high)}"
+        )
         return " and ".join(part for part in (low, high) if part) or "a finite number"
 
 

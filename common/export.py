@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 import common.augment  # noqa: F401  (registers RandomAffine, which model.keras files may hold)
+from common import silenced_stderr
 from common.errors import UserError
 from common.runtime import has_tensorflow, note
 
@@ -85,7 +86,8 @@ def load_exported(workdir: Path):
     path = Path(workdir) / EXPORT_DIR
     if not (path / "saved_model.pb").exists():
         raise UserError(f"{path} holds no exported model; finish the run (--resume) or train anew")
-    served = tf.saved_model.load(str(path))
+    with silenced_stderr():  # first device start-up on a non-TensorFlow backend is chatty
+        served = tf.saved_model.load(str(path))
     signature = served.signatures["serving_default"]
     arg_spec = signature.structured_input_signature[1]
     (input_name, spec), *_ = arg_spec.items()

@@ -15,11 +15,9 @@ import keras
 @functools.cache
 def has_tensorflow() -> bool:
     """Whether TensorFlow can be imported here (for SavedModel export and TensorBoard logs)."""
-    try:
-        importlib.import_module("tensorflow")
-    except ImportError:
-        return False
-    return True
+    import common
+
+    return common.import_tensorflow_quietly()
 
 
 def note(message: str) -> None:
@@ -70,7 +68,19 @@ def setup(
     float32) only goes on where an accelerator is present: on a CPU it is slower, not faster, so
     the request falls back to float32 with one log line. Returns a report of what was chosen.
     """
-    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() != "tensorflow" and has_tensorflow():
+        # TensorFlow beside another backend only exports and writes TensorBoard logs: keep it
+        # off the GPU (it would otherwise reserve the GPU's memory) and quiet at start-up.
+        import tensorflow as tf
+
+        from common import silenced_stderr
+
+        with silenced_stderr():
+            try:
+                tf.config.set_visible_devices([], "GPU")
+            except RuntimeError:  # already initialised by an earlier call in this process
+                pass
+    keras.utils.set_random_seed(seed)  # seeds TensorFlow too where it is installed
     if keras.backend.backend() == "tensorflow":  # before anything lists (initialises) devices
         import tensorflow as tf
 

@@ -84,7 +84,7 @@ def test_validate_runs_after_parsing():
         (["--rate=0"], "--rate=0.0 is out of range: it must be > 0"),
         (["--rate=nan"], "--rate=nan is out of range"),
         (["--rate=inf"], "--rate=inf is out of range"),
-        (["--seed=-1"], "--seed=-1 is out of range: it must be >= 0 and <= 4.29497e+09"),
+        (["--seed=-1"], "--seed=-1 is out of range: it must be >= 0 and <= 4294967295"),
         (["--seed=1099511627776"], "--seed=1099511627776 is out of range"),
         (["--units=4,0"], "--units=0 is out of range: it must be >= 1"),
     ],
