@@ -35,7 +35,7 @@ def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
     partial = workdir / "model.partial.keras"
     model.save(partial)
     os.replace(partial, workdir / MODEL_FILE)
-    expected = np.asarray(model(sample_input, training=False))
+    expected = keras.ops.convert_to_numpy(model(sample_input, training=False))
 
     if not has_tensorflow():
         note(
@@ -43,7 +43,9 @@ def export_model(model: keras.Model, workdir: Path, sample_input) -> None:
             f"installed; {MODEL_FILE} holds the model"
         )
         reloaded = keras.saving.load_model(workdir / MODEL_FILE)
-        if not np.allclose(expected, np.asarray(reloaded(sample_input)), atol=TOLERANCE):
+        if not np.allclose(
+            expected, keras.ops.convert_to_numpy(reloaded(sample_input)), atol=TOLERANCE
+        ):
             raise RuntimeError(f"the saved {MODEL_FILE} answers differently from the trained one")
         return
     staging = workdir / "export.partial"
@@ -115,7 +117,7 @@ def load_for_inference(workdir: Path):
         return load_exported(workdir)
     if (workdir / MODEL_FILE).exists():
         model = keras.saving.load_model(workdir / MODEL_FILE)
-        return lambda batch: np.asarray(model(batch, training=False))
+        return lambda batch: keras.ops.convert_to_numpy(model(batch, training=False))
     raise UserError(
         f"{workdir} holds neither export/ nor {MODEL_FILE}; the run did not finish "
         "(continue it with --resume) or is not a run directory"
@@ -135,7 +137,7 @@ from common.export import load_exported
 from common.runtime import has_tensorflow
 x = np.asarray(json.loads(sys.stdin.read()), dtype={dtype!r})
 model = keras.saving.load_model({model!r})
-answers = {{"keras": np.asarray(model(x, training=False)).tolist()}}
+answers = {{"keras": keras.ops.convert_to_numpy(model(x, training=False)).tolist()}}
 if has_tensorflow():
     answers["export"] = load_exported({workdir!r})(x).tolist()
 print(json.dumps(answers))

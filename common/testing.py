@@ -20,13 +20,22 @@ hidden = {hidden!r}
 
 
 class Hide:
+    # wraps a finder so that it does not see the hidden packages: importing them fails and
+    # importlib.util.find_spec answers None, as where they are not installed
+
+    def __init__(self, finder):
+        self.finder = finder
+
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in hidden:
-            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-        return None
+            return None
+        return self.finder.find_spec(name, path, target)
+
+    def __getattr__(self, attribute):
+        return getattr(self.finder, attribute)
 
 
-sys.meta_path.insert(0, Hide())
+sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
 for name in [m for m in sys.modules if m.split(".")[0] in hidden]:
     del sys.modules[name]
 module, sys.argv = sys.argv[1], sys.argv[1:]

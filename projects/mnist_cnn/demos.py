@@ -44,7 +44,7 @@ def convolve(image: np.ndarray, kernel) -> np.ndarray:
     """One 3x3 kernel over one image, as a Conv2D layer with that single filter computes it."""
     x = image.astype("float32")[None, :, :, None] / 255
     k = np.asarray(kernel, dtype="float32")[:, :, None, None]
-    return np.asarray(keras.ops.conv(x, k, padding="same"))[0, :, :, 0]
+    return keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="same"))[0, :, :, 0]
 
 
 def kernels_figure(image: np.ndarray, out: Path) -> Path:
@@ -68,8 +68,10 @@ def kernels_figure(image: np.ndarray, out: Path) -> Path:
 def pooling_figure(out: Path) -> Path:
     x = FEATURE_MAP[None, :, :, None]
     pooled = {
-        "max pooling 2x2": np.asarray(keras.layers.MaxPooling2D(2)(x))[0, :, :, 0],
-        "average pooling 2x2": np.asarray(keras.layers.AveragePooling2D(2)(x))[0, :, :, 0],
+        "max pooling 2x2": keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))[0, :, :, 0],
+        "average pooling 2x2": keras.ops.convert_to_numpy(keras.layers.AveragePooling2D(2)(x))[
+            0, :, :, 0
+        ],
     }
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     for ax, (title, grid) in zip(

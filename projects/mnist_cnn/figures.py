@@ -50,7 +50,7 @@ def feature_maps(model: keras.Model, image: np.ndarray, workdir: Path) -> Path:
     """What the trained first convolution layer (after its activation) sees in one test image."""
     layer = model.get_layer("relu_1") if _has(model, "relu_1") else model.get_layer("conv_1")
     probe = keras.Model(model.input, layer.output)
-    maps = np.asarray(probe(image[None], training=False))[0]
+    maps = keras.ops.convert_to_numpy(probe(image[None], training=False))[0]
     count = maps.shape[-1]
     cols = 8
     rows = int(np.ceil((count + 1) / cols))

@@ -36,7 +36,9 @@ STEP = 1e-3  # central-difference step: far below the plot's resolution, far abo
 
 def derivative(fn, z: np.ndarray) -> np.ndarray:
     """g'(z) by central differences: the same on every Keras backend (autodiff is not)."""
-    ahead, behind = (np.asarray(fn(keras.ops.convert_to_tensor(z + d))) for d in (STEP, -STEP))
+    ahead, behind = (
+        keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z + d))) for d in (STEP, -STEP)
+    )
     return (ahead - behind) / (2 * STEP)
 
 
@@ -45,7 +47,7 @@ def activations_figure(out: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for name in ACTIVATIONS:
         fn = keras.activations.get(hidden_activation(name))
-        axes[0].plot(z, np.asarray(fn(keras.ops.convert_to_tensor(z))), label=name)
+        axes[0].plot(z, keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z))), label=name)
         axes[1].plot(z, derivative(fn, z), label=name)
     axes[0].set(title="activation g(z)", xlabel="z", ylim=(-1.5, 4))
     axes[1].set(title="derivative g'(z)", xlabel="z", ylim=(-0.1, 1.1))
