@@ -1,9 +1,10 @@
 """Shared helpers for the templates: small, stateless and tested with numbers.
 
-Modules: config (dataclass configs and the command line), runtime (seed, devices, mixed
-precision), normalization, encoding (one-hot), augment, initializers (Xavier), optimizers, runs
-(run directory, callbacks, curves), export (SavedModel and round-trip check), datasets (fetching
-with checksums), errors (the one-line user error).
+Modules: config (dataclass configs, ranges and the command line), runtime (seed, devices, mixed
+precision and XLA on any backend), normalization, encoding (one-hot), augment (one random affine
+transform per image), initializers (Xavier), optimizers, runs (run directory, callbacks, curves),
+export (model.keras, SavedModel and round-trip checks), datasets (fetching with checksums),
+errors (the one-line user error), testing (a template's command on another backend).
 """
 
 import contextlib
