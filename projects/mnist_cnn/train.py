@@ -54,7 +54,7 @@ def split_validation(digits: data.Digits, config: Config):
 
 
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
-    """Train on the training images, then measure loss and accuracy on the 10,000 test images."""
+    """Train on the training images, then measure loss and accuracy on the test images."""
     runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
     digits = data.load(config.dataset, config.data_dir)
     (x_train, y_train), (x_val, y_val) = split_validation(digits, config)
@@ -86,6 +86,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         "test_accuracy": float(np.mean(predicted == digits.y_test)),
         "test_loss": float(np.mean(np.asarray(losses))),
         "test_errors": int(np.sum(predicted != digits.y_test)),
+        "test_images": len(digits.y_test),
         "epochs_run": len(runs.read_history(workdir).get("epoch", [])),
     }
     names = data.CLASS_NAMES[config.dataset]
@@ -102,8 +103,8 @@ def main(argv=None) -> None:
     with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
         m = train_and_evaluate(config, workdir)
     print(
-        f"test accuracy {m['test_accuracy']:.4f} ({m['test_errors']} of 10,000 wrong) "
-        f"after {m['epochs_run']} epochs; results in {workdir}"
+        f"test accuracy {m['test_accuracy']:.4f} ({m['test_errors']} of {m['test_images']:,} wrong)"
+        f" after {m['epochs_run']} epochs; results in {workdir}"
     )
 
 

@@ -256,11 +256,11 @@ def test_huge_picture_is_one_line(tmp_path, monkeypatch):
 
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
-    flags = ["--quick", f"--data_dir={idx_dir}", "--epochs=4", "--val_size=200"]
+    flags = ["--quick", f"--data_dir={idx_dir}", "--epochs=3", "--val_size=200"]
     done = run_module("projects.mnist_cnn.train", [*flags, f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]
     run = tmp_path / "mnist_cnn" / "latest"
-    assert json.loads((run / "metrics.json").read_text())["test_accuracy"] > 0.5
+    assert json.loads((run / "metrics.json").read_text())["test_accuracy"] > 0.3  # chance: 0.1
     assert (run / "model.keras").exists() and not (run / "export").exists()
     path = draw_digit(tmp_path / "one.png")
     answer = run_module("projects.mnist_cnn.predict", ["--run", run, path])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from common.export import check_fresh_process
+from common.export import check_fresh_process, load_exported
 from common.testing import run_module
 from projects.xor import data, demos, predict
 from projects.xor.config import Config
@@ -108,6 +108,7 @@ def test_jax_run_exports_a_saved_model_where_tensorflow_is_installed(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     run = tmp_path / "xor" / "latest"
-    answers = check_fresh_process(run, data.INPUTS)  # here, on TensorFlow
-    np.testing.assert_allclose(answers["export"], answers["keras"], atol=1e-5)
-    np.testing.assert_array_equal(np.argmax(answers["export"], axis=1), data.LABELS)
+    served = load_exported(run)(data.INPUTS)  # here, on TensorFlow
+    trained = keras.saving.load_model(run / "model.keras")(data.INPUTS)
+    np.testing.assert_allclose(served, keras.ops.convert_to_numpy(trained), atol=1e-5)
+    np.testing.assert_array_equal(np.argmax(served, axis=1), data.LABELS)
