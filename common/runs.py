@@ -66,10 +66,11 @@ def _run_order(path: Path) -> tuple:
 
 
 def newest_unfinished(base: Path) -> Path | None:
-    """The most recently started run under `base` that has no metrics.json (for --resume)."""
+    """The most recently started run under `base` that has no metrics.json (for --resume);
+    only directories named by run id (not, say, a benchmark's fixed folder)."""
     runs = [
         p
-        for p in Path(base).glob("*")
+        for p in Path(base).glob("[0-9]*-[0-9]*")
         if p.is_dir() and not p.is_symlink() and (p / "config.json").exists()
     ]
     unfinished = [p for p in runs if not (p / METRICS).exists()]

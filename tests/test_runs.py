@@ -181,3 +181,12 @@ def test_history_rows_past_the_backup_are_trimmed(tmp_path):
     (tmp_path / "history.csv").write_text("epoch,loss\n0,0.9\n1,0.8\n2,0.7\n")
     assert runs._trim_history(tmp_path) == 2
     assert (tmp_path / "history.csv").read_text().splitlines() == ["epoch,loss", "0,0.9", "1,0.8"]
+
+
+def test_resume_picks_the_newest_unfinished_run_id(tmp_path):
+    for name in ["20261126-050000", "20261126-050000-2", "20261126-050000-10", "benchmark"]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    assert runs.newest_unfinished(tmp_path).name == "20261126-050000-10"
+    (tmp_path / "20261126-050000-10" / "metrics.json").write_text("{}")
+    assert runs.newest_unfinished(tmp_path).name == "20261126-050000-2"
