@@ -180,24 +180,7 @@ class RandomAffine(keras.layers.Layer):
         }
 
 
-def augmentation(
-    rotation: float = 0.0,
-    translation: float = 0.0,
-    zoom: float = 0.0,
-    shear: float = 0.0,
-    flip: bool = False,
-    interpolation: str = "nearest",
-    seed: int | None = None,
-    name: str = "augmentation",
-) -> RandomAffine:
-    """The augmentation layer a template puts after its input scaling (see RandomAffine)."""
-    return RandomAffine(
-        rotation=rotation,
-        zoom=zoom,
-        translation=translation,
-        shear=shear,
-        flip=flip,
-        interpolation=interpolation,
-        seed=seed,
-        name=name,
-    )
+def augmentation(name: str = "augmentation", **settings) -> RandomAffine:
+    """The augmentation layer a template puts after its input scaling; `settings` are
+    RandomAffine's (rotation, zoom, translation, shear, flip, interpolation, seed)."""
+    return RandomAffine(name=name, **settings)
