@@ -33,9 +33,9 @@ def devices() -> list[str]:
         return ["cpu:0"]
 
 
-def gpus() -> list[str]:
+def gpus(listed: list[str] | None = None) -> list[str]:
     """The accelerators among `devices()` (an empty list on a CPU-only machine)."""
-    return [d for d in devices() if not d.lower().startswith("cpu")]
+    return [d for d in (devices() if listed is None else listed) if not d.lower().startswith("cpu")]
 
 
 def _backend_version() -> str:
@@ -89,12 +89,13 @@ def setup(
                 tf.config.experimental.set_memory_growth(gpu, True)
             except RuntimeError:  # already initialised by an earlier call in this process
                 pass
-    found = gpus()
+    listed = devices()  # listing may start the backend's runtime: once is enough
+    found = gpus(listed)
     policy = "mixed_float16" if (mixed_precision and found) else "float32"
     keras.mixed_precision.set_global_policy(policy)
     report = {
         "backend": keras.backend.backend(),
-        "devices": devices(),
+        "devices": listed,
         "dtype_policy": policy,
         "xla": xla(jit_compile),
         "seed": seed,
