@@ -19,9 +19,10 @@ from common.errors import UserError
 from projects.iris.config import Config as IrisConfig
 from projects.mnist_cnn.config import Config as MnistConfig
 from projects.stock_rnn.config import Config as StockConfig
+from projects.text_lstm.config import Config as TextConfig
 from projects.xor.config import Config as XorConfig
 
-TEMPLATE_CONFIGS = [XorConfig, IrisConfig, MnistConfig, StockConfig]
+TEMPLATE_CONFIGS = [XorConfig, IrisConfig, MnistConfig, StockConfig, TextConfig]
 
 
 @dataclass

@@ -1,0 +1,77 @@
+"""Hyperparameters of the character-level language model; each comment gives its reason."""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
+from common.optimizers import OptimizerName
+
+
+@dataclass
+class Config:
+    text: str = ""  # a UTF-8 file or a folder of .txt files; empty: Shakespeare's complete works
+    val_fraction: float = 0.1  # held out from the end: whole files (plays) where there are several
+    train_chars: int = 0  # use only the first N training characters (0: all); for quick runs
+    val_chars: int = 0  # measure on only the first N held-out characters (0: all)
+    cell: Literal["lstm", "gru"] = "lstm"  # the course's gated cells; a GRU has 3 gates, not 4
+    layers: int = 1  # one wide layer learns faster per CPU second than two narrow ones
+    units: int = 384  # 17k characters a second on 2 CPU cores; 512 halves that
+    embedding_dim: int = 64  # about as many as there are characters
+    dropout: float = 0.0  # two passes over 4.5M characters do not overfit; use 0.2-0.3 for more
+    batching: Literal["streams", "windows"] = "streams"  # streams: truncated BPTT, state carried
+    state_reset: float = 0.1  # chance per chunk that a stream restarts from a zero state
+    window: int = 100  # k: characters per chunk, the steps gradients flow back through
+    batch_size: int = 16  # parallel streams: more, smaller steps learn faster per CPU second
+    optimizer: OptimizerName = "adam"  # rmsprop is the classic for RNNs; adam learns as fast
+    learning_rate: float = 4e-3  # peak of the cosine schedule
+    final_learning_rate: float = 2e-4  # where the cosine schedule ends: the last steps settle
+    clipnorm: float = 1.0  # clip each gradient's norm: the course's cure for exploding gradients
+    epochs: int = 2  # passes over the training text (about 12 minutes on a 2-core CPU)
+    max_minutes: float = 15.0  # stop training after this many minutes (0: no limit)
+    sample_length: int = 200  # characters generated after each epoch, to watch the model learn
+    mixed_precision: bool = False  # float16 compute on a GPU (ignored on a CPU)
+    jit_compile: bool = False  # XLA on a GPU with TensorFlow (on a CPU Keras decides)
+    seed: int = 0  # fixes initial weights, window offsets and the samples
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "val_fraction": Range(0, 0.5, low_open=True, high_open=True),
+        "train_chars": NON_NEGATIVE,  # 0: all
+        "val_chars": NON_NEGATIVE,  # 0: all
+        "layers": COUNT,
+        "units": COUNT,
+        "embedding_dim": COUNT,
+        "dropout": FRACTION,
+        "state_reset": Range(0, 1),
+        "window": Range(2),  # one step has nothing to carry
+        "batch_size": COUNT,
+        "learning_rate": POSITIVE,
+        "final_learning_rate": NON_NEGATIVE,
+        "clipnorm": NON_NEGATIVE,  # 0: no clipping
+        "epochs": COUNT,
+        "max_minutes": NON_NEGATIVE,  # 0: no limit
+        "sample_length": NON_NEGATIVE,  # 0: no samples during training
+        "seed": SEED,
+    }
+
+    def quick(self) -> "Config":
+        return dataclasses.replace(
+            self,
+            train_chars=20_000,
+            val_chars=4_000,
+            units=32,
+            embedding_dim=16,
+            window=25,
+            batch_size=16,
+            epochs=2,
+            sample_length=40,
+        )
+
+    def validate(self) -> None:
+        from common.errors import UserError
+
+        if self.final_learning_rate > self.learning_rate:
+            raise UserError(
+                f"--final_learning_rate={self.final_learning_rate} is above "
+                f"--learning_rate={self.learning_rate}; the schedule only decays"
+            )

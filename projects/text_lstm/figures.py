@@ -1,0 +1,97 @@
+"""The template's figures: written into the run directory, never shown on screen."""
+
+from pathlib import Path
+
+import numpy as np
+
+from common import runs
+
+
+def learning_curve(train_points, held_out_points, workdir: Path) -> Path:
+    """learning.png: training loss (every progress line) and held-out loss (every epoch)
+    against the characters seen and against the minutes trained."""
+    plt = _pyplot()
+    train = np.asarray(train_points, dtype=float).reshape(-1, 3)
+    held = np.asarray(held_out_points, dtype=float).reshape(-1, 3)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, column, label, scale in (
+        (axes[0], 0, "characters seen (millions)", 1e6),
+        (axes[1], 1, "minutes of training", 60),
+    ):
+        ax.plot(train[:, column] / scale, train[:, 2], label="training (current batch)", lw=1)
+        if len(held):
+            ax.plot(held[:, column] / scale, held[:, 2], "o-", label="held-out text")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel("loss (nats per character)")
+    fig.suptitle("character-level language model")
+    return runs.save_figure(fig, Path(workdir) / "learning.png")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def memory(distances, accuracy: dict, chance: float, out: Path) -> Path:
+    """memory.png: accuracy on the remember-the-first-token task against the distance."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for cell, values in accuracy.items():
+        ax.plot(distances, values, "o-", label=cell)
+    ax.axhline(chance, color="gray", ls="--", lw=1, label="chance")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(distances, [str(d) for d in distances])
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("steps between the key token and the answer")
+    ax.set_ylabel("accuracy on new sequences")
+    ax.set_title('"I am from Hungary ... I speak fluent ___"')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return runs.save_figure(fig, Path(out) / "memory.png")
+
+
+def gradient_reach(norms: dict, out: Path) -> Path:
+    """gradients.png: gradient norm reaching each earlier step, by steps back from the answer."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for cell, values in norms.items():
+        back = np.arange(len(values))[::-1]  # step t is len - 1 - t steps before the answer
+        ax.semilogy(back, np.maximum(values, 1e-30), label=cell)
+    ax.set_xlabel("steps back from the answer")
+    ax.set_ylabel("|d loss / d input| (mean over 256 sequences)")
+    ax.set_title("gradient reaching earlier steps, untrained networks")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return runs.save_figure(fig, Path(out) / "gradients.png")
+
+
+def exploding(reach: np.ndarray, losses: dict, out: Path) -> Path:
+    """exploding.png: a SimpleRNN with too-large recurrent weights, gradient by distance, and
+    its training loss with and without clipping."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    back = np.arange(len(reach))[::-1]
+    axes[0].semilogy(back, np.maximum(reach, 1e-30))
+    axes[0].set_xlabel("steps back from the answer")
+    axes[0].set_ylabel("|d loss / d input|")
+    axes[0].set_title("recurrent weights with gain 1.5, ReLU: the gradient explodes")
+    for label, values in losses.items():
+        shown = np.where(np.isfinite(values), values, np.nan)
+        line = axes[1].plot(shown, label=label, lw=1)[0]
+        if not np.all(np.isfinite(values)):
+            first = int(np.argmin(np.isfinite(values)))
+            axes[1].axvline(first, color=line.get_color(), ls=":", label=f"{label}: NaN")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("training step")
+    axes[1].set_ylabel("training loss")
+    axes[1].set_title("the same network trained without and with clipping")
+    for ax in axes:
+        ax.grid(alpha=0.3, which="both")
+    axes[1].legend()
+    return runs.save_figure(fig, Path(out) / "exploding.png")

@@ -1,0 +1,169 @@
+"""Characters in, next-character probabilities out: a lookup, an embedding, recurrent layers.
+
+build_model(config, vocabulary)  the model that is saved and exported: code points (batch, time)
+                                 -> probabilities of the next character (batch, time, vocabulary)
+training_model(model, config)    the same layers giving logits (for the loss); for truncated BPTT
+                                 with the state carried from each batch to the next
+sampler(model)                   the same layers again, one step at a time with explicit state,
+                                 for generating text
+
+All three share their layers, so training one trains the others. The recurrent layers return
+their final state too (`return_state=True`); the saved model ignores it, the others use it.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+UNKNOWN = 0  # the id of characters not seen in training; real characters are 1..len(vocabulary)
+
+
+@keras.saving.register_keras_serializable(package="text_lstm")
+class CharLookup(layers.Layer):
+    """Unicode code points -> vocabulary ids: the id of a known character is its place in the
+    sorted vocabulary plus one, anything else is UNKNOWN (0). A binary search in keras.ops, so it
+    runs on every backend (Keras's StringLookup needs TensorFlow strings)."""
+
+    def __init__(self, vocabulary: str, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary = "".join(sorted(set(vocabulary)))
+        self._codes = np.array([ord(c) for c in self.vocabulary], dtype="int32")
+
+    @property
+    def size(self) -> int:
+        return len(self.vocabulary) + 1
+
+    def call(self, codes):
+        codes = ops.cast(codes, "int32")
+        known = ops.convert_to_tensor(self._codes)
+        flat = ops.reshape(codes, (-1,))
+        place = ops.minimum(ops.searchsorted(known, flat), len(self._codes) - 1)
+        place = ops.cast(place, "int32")
+        found = ops.equal(ops.take(known, place), flat)
+        ids = ops.where(found, place + 1, UNKNOWN)
+        return ops.reshape(ids, ops.shape(codes))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary": self.vocabulary}
+
+
+class CarriedState(layers.Layer):
+    """Runs a recurrent layer from the state the previous batch ended in, and keeps the new one.
+
+    Truncated BPTT: gradients stop at the batch boundary (the kept state is a constant), the
+    state does not. In training, each stream starts again from a zero state with probability
+    `reset_rate` per batch: a model that only ever continued a state writes nonsense for its
+    first dozens of characters when it starts from zero, as generation and export do.
+
+    The state lives in non-trainable variables of a fixed batch size, updated like
+    BatchNormalization's statistics, which works on every backend (Keras's own `stateful=True`
+    does not carry state on JAX). Only used in training; never saved.
+    """
+
+    def __init__(self, rnn: layers.Layer, batch_size: int, reset_rate=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn = rnn
+        self.batch_size = batch_size
+        self.reset_rate = reset_rate
+        self.n_states = 2 if isinstance(rnn, layers.LSTM) else 1
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        self.carried = [
+            self.add_weight(
+                shape=(self.batch_size, self.rnn.units),
+                initializer="zeros",
+                trainable=False,
+                name=f"state_{i}",
+            )
+            for i in range(self.n_states)
+        ]
+
+    def call(self, x, training=None):
+        start = [ops.cast(v, self.compute_dtype) for v in self.carried]
+        if training and self.reset_rate:  # some streams start again from zero, as texts do
+            draw = keras.random.uniform((self.batch_size, 1), seed=self.seed_generator)
+            keep = ops.cast(draw >= self.reset_rate, self.compute_dtype)
+            start = [s * keep for s in start]
+        out, *states = self.rnn(x, initial_state=start, training=training)
+        for variable, state in zip(self.carried, states, strict=True):
+            variable.assign(ops.cast(ops.stop_gradient(state), variable.dtype))
+        return out
+
+    def reset(self) -> None:
+        for v in self.carried:
+            v.assign(ops.zeros(v.shape, v.dtype))
+
+
+def build_model(config, vocabulary: str) -> keras.Model:
+    codes = keras.Input(shape=(None,), dtype="int32", name="codes")
+    lookup = CharLookup(vocabulary, name="lookup")
+    h = lookup(codes)
+    h = layers.Embedding(lookup.size, config.embedding_dim, name="embedding")(h)
+    for i in range(config.layers):
+        rnn = CELLS[config.cell](
+            config.units, return_sequences=True, return_state=True, name=f"{config.cell}_{i}"
+        )
+        h = rnn(h)[0]
+        h = layers.Dropout(config.dropout, name=f"dropout_{i}")(h)
+    logits = layers.Dense(lookup.size, name="logits", dtype="float32")(h)
+    probabilities = layers.Softmax(name="probabilities", dtype="float32")(logits)
+    return keras.Model(codes, probabilities, name="text_lstm")
+
+
+def _parts(model: keras.Model):
+    rnns = [layer for layer in model.layers if isinstance(layer, tuple(CELLS.values()))]
+    dropouts = [layer for layer in model.layers if isinstance(layer, layers.Dropout)]
+    return model.get_layer("lookup"), model.get_layer("embedding"), rnns, dropouts
+
+
+def training_model(model: keras.Model, config) -> keras.Model:
+    """Logits for the loss. With batching "streams" the input has a fixed batch size and each
+    recurrent layer carries its state across batches (reset with `reset_states`)."""
+    if config.batching != "streams":
+        return keras.Model(model.input, model.get_layer("logits").output, name="text_lstm_train")
+    lookup, embedding, rnns, dropouts = _parts(model)
+    codes = keras.Input(batch_shape=(config.batch_size, config.window), dtype="int32")
+    h = embedding(lookup(codes))
+    for i, (rnn, dropout) in enumerate(zip(rnns, dropouts, strict=True)):
+        carried = CarriedState(
+            rnn, config.batch_size, config.state_reset, config.seed + i, name=f"carried_{i}"
+        )
+        h = dropout(carried(h))
+    logits = model.get_layer("logits")(h)
+    return keras.Model(codes, logits, name="text_lstm_streams")
+
+
+def reset_states(model: keras.Model) -> None:
+    """Start every stream from a zero state again (a no-op for models that carry none)."""
+    for layer in model.layers:
+        if isinstance(layer, CarriedState):
+            layer.reset()
+
+
+def sampler(model: keras.Model) -> tuple[keras.Model, list[tuple[int, ...]]]:
+    """(codes, *states) -> (probabilities after the last code, *new states), and the shapes of
+    the states (without the batch axis); a zero state starts a new text."""
+    lookup, embedding, rnns, _ = _parts(model)
+    codes = keras.Input(shape=(None,), dtype="int32", name="codes")
+    h = embedding(lookup(codes))
+    inputs, outputs = [codes], []
+    for rnn in rnns:
+        n = 2 if isinstance(rnn, layers.LSTM) else 1
+        start = [keras.Input(shape=(rnn.units,), name=f"{rnn.name}_state_{k}") for k in range(n)]
+        h, *states = rnn(h, initial_state=start)
+        inputs += start
+        outputs += states
+    last = h[:, -1:, :]
+    probabilities = model.get_layer("probabilities")(model.get_layer("logits")(last))
+    state_shapes = [tuple(s.shape[1:]) for s in inputs[1:]]
+    step = keras.Model(inputs, [probabilities[:, 0, :], *outputs], name="text_lstm_step")
+    return step, state_shapes
+
+
+def vocabulary_of(model: keras.Model) -> str:
+    return model.get_layer("lookup").vocabulary

@@ -1,0 +1,213 @@
+"""Train a character-level language model and measure it in nats and bits per character.
+
+    python -m projects.text_lstm.train [--text=my.txt] [--cell=gru] [--batching=windows] [--quick]
+
+Writes runs/text_lstm/<run-id>/ (see common/runs.py) with samples.txt (text written after each
+epoch), learning.png (loss against characters seen) and vocabulary.json.
+"""
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common import runs, runtime
+from common.config import parse_config
+from common.errors import main_guard
+from common.optimizers import build_optimizer
+from projects.text_lstm import data, figures
+from projects.text_lstm.config import Config
+from projects.text_lstm.model import build_model, reset_states, training_model
+from projects.text_lstm.sampling import Writer
+
+NAME = "text_lstm"
+PROGRESS_SECONDS = 30  # a progress line this often
+SAMPLE_TEMPERATURE = 0.8  # the samples printed during training: readable, not repetitive
+EVAL_STREAMS = 128  # the held-out text is read as up to this many streams in parallel (fast)
+EVAL_CHUNKS = 8  # but each stream at least this many windows long (a stream starts cold)
+
+
+class Progress(keras.callbacks.Callback):
+    """Steps, characters per second, the current loss and the time left, every few seconds;
+    the points go into learning.png."""
+
+    def __init__(self, steps: int, epochs: int, chars_per_step: int, max_minutes: float):
+        super().__init__()
+        self.steps, self.epochs, self.chars_per_step = steps, epochs, chars_per_step
+        self.max_seconds = max_minutes * 60 or math.inf
+        self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last = time.time()
+        self.done = 0  # steps in this process (a resumed run starts counting again)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.seen = (0, 0.0)  # (batches, their summed loss) at the last progress line
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        now = time.time()
+        if now - self.start > self.max_seconds:
+            self.model.stop_training = True
+            runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
+        if now - self.last < PROGRESS_SECONDS and batch + 1 < self.steps:
+            return
+        self.last = now
+        # Keras reports the mean loss of the epoch so far; the lines show the mean since the
+        # previous line, which follows the model as it is now
+        mean_so_far = float(np.asarray(logs["loss"]))
+        batches, total = self.seen
+        self.seen = (batch + 1, mean_so_far * (batch + 1))
+        loss = (self.seen[1] - total) / (batch + 1 - batches)
+        elapsed = now - self.start
+        rate = self.done * self.chars_per_step / elapsed
+        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
+        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
+        self.points.append((self.done * self.chars_per_step, elapsed, loss))
+        print(
+            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
+            f"loss {loss:.3f} nats/char, {rate / 1000:.1f}k chars/s, "
+            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
+            flush=True,
+        )
+
+
+class HeldOut(keras.callbacks.Callback):
+    """After each epoch: the held-out loss (into the epoch's logs, so history.csv has it) and
+    a short sample of generated text (printed and appended to samples.txt)."""
+
+    def __init__(self, evaluator, val_x, val_y, writer, progress: Progress, config, workdir):
+        super().__init__()
+        self.evaluator, self.val_x, self.val_y = evaluator, val_x, val_y
+        self.writer, self.progress, self.config = writer, progress, config
+        self.eval_streams = evaluator.input_shape[0]
+        self.workdir = Path(workdir)
+        self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = held_out_loss(self.evaluator, self.val_x, self.val_y, self.eval_streams)
+        if logs is not None:
+            logs["val_loss"] = loss
+            logs["val_bpc"] = loss / math.log(2)
+        p = self.progress
+        self.points.append((p.done * p.chars_per_step, time.time() - p.start, loss))
+        print(
+            f"epoch {epoch + 1}: held-out loss {loss:.4f} nats/char ({loss / math.log(2):.3f} bpc)"
+        )
+        if self.config.sample_length:
+            text = "".join(
+                self.writer.write(
+                    "", self.config.sample_length, SAMPLE_TEMPERATURE, seed=self.config.seed
+                )
+            )
+            print(f"--- sample after epoch {epoch + 1} ---\n{text}\n---", flush=True)
+            with open(self.workdir / "samples.txt", "a") as f:
+                f.write(f"--- after epoch {epoch + 1}, held-out loss {loss:.4f} ---\n{text}\n")
+
+
+def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
+    """Mean nats per held-out character, the state carried through each stream of the text."""
+    reset_states(evaluator)
+    loss = evaluator.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)["loss"]
+    reset_states(evaluator)
+    return float(loss)
+
+
+def train_and_evaluate(
+    config: Config, workdir: Path, verbose: int = 2, extra_callbacks=(), parts=None
+) -> dict:
+    """Train, measure on the held-out text, save. `extra_callbacks` join `fit` (a benchmark's
+    measurements); `parts`, a dict, receives the model, evaluator and vocabulary for them."""
+    runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
+    corpus = data.load_corpus(config)
+    vocabulary = data.vocabulary(corpus.train)
+    train_codes, val_codes = data.encode(corpus.train), data.encode(corpus.val)
+    held = ", ".join(corpus.val_names[:6]) + (" ..." if len(corpus.val_names) > 6 else "")
+    print(
+        f"training text {len(train_codes):,} characters ({len(corpus.train_names)} files), "
+        f"held out {len(val_codes):,} ({held}); vocabulary {len(vocabulary)} characters + unknown"
+    )
+    Path(workdir, "vocabulary.json").write_text(json.dumps(vocabulary) + "\n")
+
+    model = build_model(config, vocabulary)
+    trainer = training_model(model, config)
+    streams = min(EVAL_STREAMS, max(1, (len(val_codes) - 1) // (EVAL_CHUNKS * config.window)))
+    eval_config = dataclasses.replace(config, batching="streams", batch_size=streams)
+    evaluator = training_model(model, eval_config)
+    batches = data.Batches(train_codes, data.to_ids(train_codes, vocabulary), config, config.seed)
+    total_steps = batches.steps * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate,
+        decay_steps=total_steps,
+        alpha=config.final_learning_rate / config.learning_rate,
+    )
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    jit = runtime.jit_compile(config.jit_compile)
+    trainer.compile(
+        optimizer=build_optimizer(config.optimizer, schedule, clipnorm=config.clipnorm or None),
+        loss=loss,
+        jit_compile=jit,
+    )
+    evaluator.compile(loss=loss, jit_compile=jit)
+    if parts is not None:
+        parts.update(model=model, evaluator=evaluator, vocabulary=vocabulary, config=eval_config)
+    val_x, val_y = data.val_streams(val_codes, data.to_ids(val_codes, vocabulary), eval_config)
+    chars_per_step = config.batch_size * config.window
+    progress = Progress(batches.steps, config.epochs, chars_per_step, config.max_minutes)
+    held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
+    resets = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: reset_states(trainer))
+    print(
+        f"{config.epochs} epochs of {batches.steps} steps ({chars_per_step:,} characters each, "
+        f"{config.batching}); a progress line every {PROGRESS_SECONDS} s"
+    )
+    start = time.time()
+    trainer.fit(
+        batches,
+        epochs=config.epochs,
+        verbose=0,
+        callbacks=[
+            resets,
+            progress,
+            held_out,
+            *extra_callbacks,
+            *runs.standard_callbacks(workdir, monitor="val_loss"),
+        ],
+    )
+    seconds = time.time() - start
+    val_loss = held_out_loss(evaluator, val_x, val_y, streams)
+    history = runs.read_history(workdir)
+    metrics = {
+        "val_loss": val_loss,
+        "val_bpc": val_loss / math.log(2),
+        "train_loss": float(history["loss"][-1]) if "loss" in history else float("nan"),
+        "val_characters": int(val_x.size),
+        "vocabulary_size": len(vocabulary),
+        "train_seconds": seconds,
+        "characters_per_second": progress.done * chars_per_step / seconds if seconds else 0.0,
+    }
+    if progress.points:
+        figures.learning_curve(progress.points, held_out.points, Path(workdir))
+    sample = data.encode("ROMEO:\nWhat light")[None, :].repeat(2, axis=0)
+    runs.finish(workdir, model, metrics, sample, title=f"text_lstm, {config.cell}")
+    return metrics
+
+
+@main_guard
+def main(argv=None) -> None:
+    config, flags = parse_config(Config, argv, __doc__)
+    with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
+        m = train_and_evaluate(config, workdir)
+    print(
+        f"held-out loss {m['val_loss']:.4f} nats per character ({m['val_bpc']:.3f} bits), "
+        f"training loss {m['train_loss']:.4f}; {m['characters_per_second'] / 1000:.1f}k "
+        f"characters/s; results in {workdir}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""Seconds-long checks of the character-level language model on texts the tests write."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from common.export import check_fresh_process
+from common.testing import ROOT, run_module
+from projects.text_lstm import data
+from projects.text_lstm.config import Config
+from projects.text_lstm.model import (
+    CarriedState,
+    CharLookup,
+    build_model,
+    reset_states,
+    sampler,
+    training_model,
+)
+from projects.text_lstm.sampling import Writer, pick
+from projects.text_lstm.train import train_and_evaluate
+
+VERSE = (
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
+    "All:\nSpeak, speak.\n\nFirst Citizen:\nYou are all resolved rather to die than to famish?\n\n"
+)
+
+
+def small(**changes) -> Config:
+    return dataclasses.replace(Config().quick(), **changes)
+
+
+def write_text(path, repeats=200):
+    path.write_text(VERSE * repeats, encoding="utf-8")
+    return path
+
+
+def test_vocabulary_round_trip_and_unknown_characters():
+    vocabulary = data.vocabulary("banana split")
+    assert vocabulary == " abilnpst"
+    codes = data.encode("split é")
+    assert data.decode(codes) == "split é" and codes.dtype == np.int32
+    ids = data.to_ids(codes, vocabulary)
+    np.testing.assert_array_equal(ids, [8, 7, 5, 4, 9, 1, 0])  # 1 + place; é is unknown (0)
+    lookup = CharLookup(vocabulary)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(lookup(codes[None]))[0], ids)
+    assert "".join(vocabulary[i - 1] for i in ids[:-1]) == "split "
+
+
+def test_held_out_text_is_whole_files_at_the_end_and_never_trained_on():
+    texts = [(f"play{i}", f"play {i} " * (30 + i)) for i in range(10)]
+    corpus = data.split(texts, val_fraction=0.2)
+    assert corpus.val_names == ["play8", "play9"]
+    assert corpus.train_names == [f"play{i}" for i in range(8)]
+    assert corpus.train + corpus.val == "".join(t for _, t in texts)
+    assert "play 8" not in corpus.train and "play 9" not in corpus.train
+    one = data.split([("a.txt", "line one\n" * 100)], val_fraction=0.1)
+    assert one.train + one.val == "line one\n" * 100
+    assert one.val.startswith("line one") and len(one.val) == 90  # cut at a line's start
+
+
+def test_truncated_bptt_batches_are_exact():
+    codes = np.arange(23)
+    x, y = data.stream_batches(codes, batch_size=2, window=3)
+    # two streams of 11 characters: 0..10 and 11..21 (targets one further); 3 chunks of 3 each
+    np.testing.assert_array_equal(x[0], [[0, 1, 2], [11, 12, 13]])
+    np.testing.assert_array_equal(y[0], [[1, 2, 3], [12, 13, 14]])
+    np.testing.assert_array_equal(x[1], [[3, 4, 5], [14, 15, 16]])
+    np.testing.assert_array_equal(x[2], [[6, 7, 8], [17, 18, 19]])
+    np.testing.assert_array_equal(y[2], [[7, 8, 9], [18, 19, 20]])
+    assert x.shape == (3, 2, 3)
+    x, _ = data.stream_batches(codes, batch_size=2, window=3, offset=2)  # epochs move the cut
+    np.testing.assert_array_equal(x[0], [[2, 3, 4], [12, 13, 14]])
+    with pytest.raises(UserError, match="do not fill 8 streams"):
+        data.stream_batches(codes, batch_size=8, window=3)
+
+
+def test_random_windows_cover_the_text_once_with_shifted_targets():
+    codes = np.arange(100)
+    x, y = data.random_windows(codes, 10, np.random.default_rng(0))
+    np.testing.assert_array_equal(y, x + 1)
+    assert len(np.unique(x)) == x.size and x.shape[1] == 10 and len(x) >= 9
+
+
+def _model(config, vocabulary="abcdefgh"):
+    keras.utils.set_random_seed(1)
+    return build_model(config, vocabulary)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_carried_state_equals_one_long_sequence(cell):
+    """Two chunks with the state carried give what one pass over both chunks gives."""
+    config = small(cell=cell, layers=2, units=8, batch_size=2, window=5)
+    model = _model(config)
+    streams = training_model(model, config)
+    codes = np.random.default_rng(0).integers(97, 105, size=(2, 10)).astype("int32")
+    first = streams.predict_on_batch(codes[:, :5])
+    carried = [keras.ops.convert_to_numpy(v) for v in streams.non_trainable_weights]
+    assert any(np.abs(c).sum() > 0 for c in carried)
+    second = streams.predict_on_batch(codes[:, 5:])
+    whole = keras.Model(model.input, model.get_layer("logits").output).predict_on_batch(codes)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-5)
+    reset_states(streams)
+    np.testing.assert_allclose(streams.predict_on_batch(codes[:, :5]), first, atol=1e-6)
+    assert sum(isinstance(layer, CarriedState) for layer in streams.layers) == 2
+
+
+def test_state_reset_starts_streams_from_zero_in_training_only():
+    config = small(units=8, batch_size=4, window=5, state_reset=1.0)
+    model = _model(config)
+    streams = training_model(model, config)
+    codes = np.random.default_rng(0).integers(97, 105, size=(4, 10)).astype("int32")
+    logits = keras.Model(model.input, model.get_layer("logits").output)
+    fresh = keras.ops.convert_to_numpy(logits(codes[:, 5:]))
+    streams(codes[:, :5], training=True)  # leaves a state behind
+    again = keras.ops.convert_to_numpy(streams(codes[:, 5:], training=True))
+    np.testing.assert_allclose(again, fresh, atol=1e-5)  # rate 1: the state was dropped
+    streams(codes[:, :5], training=False)
+    carried = keras.ops.convert_to_numpy(streams(codes[:, 5:], training=False))
+    assert np.abs(carried - fresh).max() > 1e-3  # outside training the state is kept
+
+
+def test_one_step_at_a_time_equals_the_whole_sequence():
+    config = small(units=8)
+    model = _model(config)
+    step, shapes = sampler(model)
+    codes = data.encode("badcafe")[None]
+    whole = model.predict_on_batch(codes)[0]
+    states = [np.zeros((1, *s), "float32") for s in shapes]
+    for t in range(codes.shape[1]):
+        probabilities, *states = step.predict_on_batch([codes[:, t : t + 1], *states])
+        np.testing.assert_allclose(probabilities[0], whole[t], atol=1e-5)
+    np.testing.assert_allclose(whole.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_pick_respects_temperature_top_k_and_never_writes_unknown():
+    p = np.array([0.5, 0.1, 0.3, 0.1])  # id 0 is the unknown character
+    rng = np.random.default_rng(0)
+    assert {pick(p, 1e-3, 0, rng) for _ in range(50)} == {2}  # nearly greedy: the best known
+    assert {pick(p, 5.0, 1, rng) for _ in range(50)} == {2}  # top 1 at any temperature
+    drawn = [pick(p, 1.0, 0, rng) for _ in range(4000)]
+    assert 0 not in drawn
+    assert abs(np.mean(np.array(drawn) == 2) - 0.6) < 0.03  # 0.3 / (0.1 + 0.3 + 0.1)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("text")
+    text = write_text(folder / "verse.txt")
+    workdir = folder / "run"
+    workdir.mkdir()
+    config = small(text=str(text))
+    return workdir, text, train_and_evaluate(config, workdir, verbose=0)
+
+
+def test_quick_run_metrics_files_and_samples(quick_run):
+    workdir, _, metrics = quick_run
+    for key in ("val_loss", "val_bpc", "train_loss"):
+        assert np.isfinite(metrics[key]), key
+    assert metrics["val_bpc"] == pytest.approx(metrics["val_loss"] / np.log(2))
+    assert metrics["val_loss"] < np.log(metrics["vocabulary_size"])  # better than uniform
+    for name in ("learning.png", "curves.png", "samples.txt", "model.keras", "vocabulary.json"):
+        assert (workdir / name).exists(), name
+    history = (workdir / "history.csv").read_text().splitlines()
+    assert "val_loss" in history[0] and len(history) == 3  # header + two epochs
+    assert "after epoch 2" in (workdir / "samples.txt").read_text()
+
+
+def test_tiny_temperature_writes_the_same_text_whatever_the_seed(quick_run):
+    workdir, _, _ = quick_run
+    model = keras.saving.load_model(workdir / "model.keras")
+    writer = Writer(model)
+    texts = {"".join(writer.write("All:", 30, temperature=1e-4, seed=s)) for s in (0, 1, 2)}
+    assert len(texts) == 1
+    same = ["".join(writer.write("", 30, temperature=1.0, seed=7)) for _ in range(2)]
+    assert same[0] == same[1]
+
+
+def _command(module, *args):
+    """`python -m module args` as a user runs it (this process's TF_CPP_MIN_LOG_LEVEL, which
+    TensorFlow or JAX set on import, would otherwise read as the user's choice)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _predict(*args):
+    return _command("projects.text_lstm.predict", *args)
+
+
+def test_export_and_saved_model_write_the_same_text_in_a_fresh_process(quick_run):
+    workdir, _, _ = quick_run
+    model = keras.saving.load_model(workdir / "model.keras")
+    expected = "All:" + "".join(Writer(model).write("All:", 40, temperature=0.5, seed=3))
+    codes = data.encode("First Citizen")[None]
+    answers = check_fresh_process(workdir, codes, imports=["projects.text_lstm.model"])
+    np.testing.assert_allclose(answers["keras"], model.predict_on_batch(codes), atol=1e-5)
+    if "export" in answers:
+        np.testing.assert_allclose(answers["export"], answers["keras"], atol=1e-5)
+    common = ["--run", workdir, "--prompt", "All:", "--length", 40]
+    common += ["--temperature", 0.5, "--seed", 3]
+    saved = _predict(*common)
+    assert saved.returncode == 0, saved.stderr[-2000:]
+    assert saved.stdout.rstrip("\n") == expected
+    exported = _predict(*common, "--export")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert exported.stdout.rstrip("\n") == expected
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--temperature", "0"], "--temperature: 0 is not a positive number"),
+        (["--temperature", "-1"], "--temperature: -1 is not a positive number"),
+        (["--length", "0"], "--length: 0 is below 1"),
+        (["--top_k", "-2"], "--top_k: -2 is negative"),
+    ],
+)
+def test_predict_refuses_bad_settings_with_one_line(quick_run, args, message):
+    workdir, _, _ = quick_run
+    done = _predict("--run", workdir, *args)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_bad_text_inputs_are_one_line_and_leave_no_run(tmp_path):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9 ".encode("latin-1") * 100)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (tmp_path / "missing.txt", "does not exist"),
+        (latin, "is not UTF-8 text"),
+        (empty, "holds no .txt files"),
+    ]
+    for path, message in cases:
+        with pytest.raises(UserError, match=message):
+            data.read_texts(str(path))
+    runs_dir = tmp_path / "runs"
+    done = _command(
+        "projects.text_lstm.train", "--quick", f"--text={latin}", f"--runs_dir={runs_dir}"
+    )
+    assert done.returncode == 2 and "is not UTF-8 text" in done.stderr
+    assert not any((runs_dir / "text_lstm").glob("2*"))  # nothing half-written
+
+
+def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
+    text = write_text(tmp_path / "verse.txt")
+    done = run_module(
+        "projects.text_lstm.train",
+        ["--quick", f"--text={text}", f"--runs_dir={tmp_path}", "--sample_length=0"],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "text_lstm" / "latest"
+    assert np.isfinite(json.loads((run / "metrics.json").read_text())["val_loss"])
+    assert (run / "model.keras").exists() and not (run / "export").exists()
+    answer = run_module("projects.text_lstm.predict", ["--run", run, "--prompt", "All:"])
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    assert answer.stdout.startswith("All:") and len(answer.stdout) > 300
+
+
+def test_memory_task_and_the_vanishing_gradient_it_shows():
+    from projects.text_lstm import demos
+
+    x, keys = demos.memory_task(64, distance=30, rng=np.random.default_rng(0))
+    assert x.shape == (64, 31, demos.KEYS + demos.FILLERS)
+    np.testing.assert_array_equal(x[:, 0].argmax(-1), keys)  # the key comes first
+    assert (x[:, 1:].argmax(-1) >= demos.KEYS).all()  # then only fillers
+    keras.utils.set_random_seed(0)
+    norms = demos.input_gradient_norms(demos.memory_model("SimpleRNN", 16), x, keys)
+    assert norms.shape == (31,)
+    assert norms[0] < 0.05 * norms[-1]  # 30 steps back, little of the gradient is left
