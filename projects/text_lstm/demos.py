@@ -7,10 +7,11 @@ starts with one of a few key tokens, then `distance` random filler tokens; at th
 must name the key. Chance is 1 / KEYS.
 
 memory.png     accuracy against distance for SimpleRNN, LSTM and GRU trained alike
-gradients.png  how much gradient from the answer reaches each earlier step (log scale): the
-               SimpleRNN's vanishes exponentially, the LSTM's cell carries it
-exploding.png  a SimpleRNN whose recurrent weights are too large: gradient norms that grow with
-               distance, and training with and without gradient clipping
+gradients.png  how much gradient from the answer reaches each earlier step (log scale), in the
+               networks trained at the longest distance the SimpleRNN fails at: its gradient
+               vanishes, the LSTM's and GRU's gates learned to carry it back to the key
+exploding.png  a ReLU SimpleRNN whose recurrent weights are too large: gradient norms that grow
+               with distance, and plain SGD on it without and with gradient clipping
 """
 
 import argparse
@@ -28,6 +29,8 @@ from projects.text_lstm import figures
 KEYS = 4  # "countries": chance is 25%
 FILLERS = 16  # "the other words"
 CELLS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
+GAIN = 1.5  # recurrent weights 50% too large: 1.5^30 = 190,000 times over 30 steps
+SGD_LEARNING_RATE = 0.01  # plain SGD: the step is the gradient, however large
 
 
 def memory_task(n: int, distance: int, rng: np.random.Generator):
@@ -51,18 +54,19 @@ def memory_model(cell: str, units: int, recurrent_initializer="orthogonal", acti
     return keras.Model(tokens, layers.Dense(KEYS, name="key")(h), name=f"memory_{cell}")
 
 
-def compile_model(model, learning_rate: float, clipnorm: float | None = None):
+def compile_model(model, optimizer):
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     return model
 
 
-def accuracy_by_distance(distances, units, samples, epochs, seed) -> dict[str, list[float]]:
-    """Train each cell at each distance on the same data; accuracy on fresh sequences."""
-    results = {}
+def accuracy_by_distance(distances, units, samples, epochs, seed):
+    """Train each cell at each distance on the same data; accuracy on fresh sequences. Returns
+    the accuracies by cell, and the trained networks by (cell, distance)."""
+    results, trained = {}, {}
     for cell in CELLS:
         results[cell] = []
         for distance in distances:
@@ -70,12 +74,13 @@ def accuracy_by_distance(distances, units, samples, epochs, seed) -> dict[str, l
             rng = np.random.default_rng([seed, distance])
             x, y = memory_task(samples, distance, rng)
             x_test, y_test = memory_task(500, distance, rng)
-            model = compile_model(memory_model(cell, units), 1e-2)
+            model = compile_model(memory_model(cell, units), keras.optimizers.Adam(1e-2))
             model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
             accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
             results[cell].append(float(accuracy))
+            trained[cell, distance] = model
             print(f"{cell:9s} distance {distance:3d}: accuracy {accuracy:.2f}", flush=True)
-    return results
+    return results, trained
 
 
 def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -116,14 +121,10 @@ def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np
     return np.linalg.norm(grads, axis=-1).mean(axis=0)
 
 
-def gradient_reach(distance: int, units: int, seed: int) -> dict[str, np.ndarray]:
-    """Gradient norm at each step of untrained networks of each cell (same data, same seed)."""
-    x, y = memory_task(256, distance, np.random.default_rng(seed))
-    out = {}
-    for cell in CELLS:
-        keras.utils.set_random_seed(seed)
-        out[cell] = input_gradient_norms(memory_model(cell, units), x, y)
-    return out
+def gradient_reach(trained: dict, distance: int, seed: int) -> dict[str, np.ndarray]:
+    """Gradient norm at each step of the networks trained at `distance` (the same sequences)."""
+    x, y = memory_task(256, distance, np.random.default_rng([seed, 1]))
+    return {cell: input_gradient_norms(trained[cell, distance], x, y) for cell in CELLS}
 
 
 class BatchLosses(keras.callbacks.Callback):
@@ -135,9 +136,10 @@ class BatchLosses(keras.callbacks.Callback):
 
 
 def exploding(distance: int, units: int, steps: int, seed: int) -> dict:
-    """A ReLU SimpleRNN whose recurrent weights have gain 1.5: the gradient grows with the
-    distance, and training jumps about (or fails) without clipping and settles with it."""
-    big = keras.initializers.Orthogonal(gain=1.5, seed=seed)
+    """A ReLU SimpleRNN whose recurrent weights have gain GAIN: the gradient grows with the
+    distance, and plain SGD diverges without clipping and learns with it. (Adam divides each
+    step by the gradient's running size, which hides the explosion; SGD shows it.)"""
+    big = keras.initializers.Orthogonal(gain=GAIN, seed=seed)
     rng = np.random.default_rng(seed)
     x, y = memory_task(64 * steps, distance, rng)
     keras.utils.set_random_seed(seed)
@@ -145,7 +147,8 @@ def exploding(distance: int, units: int, steps: int, seed: int) -> dict:
     losses = {}
     for label, clipnorm in (("no clipping", None), ("clipnorm=1.0", 1.0)):
         keras.utils.set_random_seed(seed)
-        model = compile_model(memory_model("SimpleRNN", units, big, "relu"), 1e-2, clipnorm)
+        sgd = keras.optimizers.SGD(SGD_LEARNING_RATE, clipnorm=clipnorm)
+        model = compile_model(memory_model("SimpleRNN", units, big, "relu"), sgd)
         record = BatchLosses()
         model.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[record])
         losses[label] = np.array(record.losses)
@@ -167,15 +170,17 @@ def main(argv=None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     runtime.setup(args.seed)
     if args.quick:
-        distances, units, samples, epochs, far, steps = [2, 8], 8, 256, 2, 12, 10
+        distances, units, samples, epochs, steps = [2, 8], 8, 256, 2, 10
     else:
-        distances, units, samples, epochs, far, steps = [5, 10, 20, 40, 80], 32, 3000, 12, 60, 150
-    accuracy = accuracy_by_distance(distances, units, samples, epochs, args.seed)
-    reach = gradient_reach(far, units, args.seed)
-    blowup = exploding(far, units, steps, args.seed)
+        distances, units, samples, epochs, steps = [5, 10, 20, 30, 50], 32, 3000, 15, 150
+    accuracy, trained = accuracy_by_distance(distances, units, samples, epochs, args.seed)
+    failed = [d for d, a in zip(distances, accuracy["SimpleRNN"], strict=True) if a < 0.9]
+    far = failed[0] if failed else distances[-1]  # where the SimpleRNN stops remembering
+    reach = gradient_reach(trained, far, args.seed)
+    blowup = exploding(30 if not args.quick else 8, units, steps, args.seed)
     for path in (
         figures.memory(distances, accuracy, 1 / KEYS, out),
-        figures.gradient_reach(reach, out),
+        figures.gradient_reach(reach, far, out),
         figures.exploding(blowup["reach"], blowup["losses"], out),
     ):
         print(f"wrote {path}")

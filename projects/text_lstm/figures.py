@@ -18,7 +18,12 @@ def learning_curve(train_points, held_out_points, workdir: Path) -> Path:
         (axes[0], 0, "characters seen (millions)", 1e6),
         (axes[1], 1, "minutes of training", 60),
     ):
-        ax.plot(train[:, column] / scale, train[:, 2], label="training (current batch)", lw=1)
+        ax.plot(
+            train[:, column] / scale,
+            train[:, 2],
+            label="training (mean since the previous point)",
+            lw=1,
+        )
         if len(held):
             ax.plot(held[:, column] / scale, held[:, 2], "o-", label="held-out text")
         ax.set_xlabel(label)
@@ -56,7 +61,7 @@ def memory(distances, accuracy: dict, chance: float, out: Path) -> Path:
     return runs.save_figure(fig, Path(out) / "memory.png")
 
 
-def gradient_reach(norms: dict, out: Path) -> Path:
+def gradient_reach(norms: dict, distance: int, out: Path) -> Path:
     """gradients.png: gradient norm reaching each earlier step, by steps back from the answer."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -65,7 +70,7 @@ def gradient_reach(norms: dict, out: Path) -> Path:
         ax.semilogy(back, np.maximum(values, 1e-30), label=cell)
     ax.set_xlabel("steps back from the answer")
     ax.set_ylabel("|d loss / d input| (mean over 256 sequences)")
-    ax.set_title("gradient reaching earlier steps, untrained networks")
+    ax.set_title(f"gradient reaching earlier steps, networks trained at distance {distance}")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return runs.save_figure(fig, Path(out) / "gradients.png")
@@ -80,7 +85,7 @@ def exploding(reach: np.ndarray, losses: dict, out: Path) -> Path:
     axes[0].semilogy(back, np.maximum(reach, 1e-30))
     axes[0].set_xlabel("steps back from the answer")
     axes[0].set_ylabel("|d loss / d input|")
-    axes[0].set_title("recurrent weights with gain 1.5, ReLU: the gradient explodes")
+    axes[0].set_title("ReLU SimpleRNN, recurrent weights 50% too large")
     for label, values in losses.items():
         shown = np.where(np.isfinite(values), values, np.nan)
         line = axes[1].plot(shown, label=label, lw=1)[0]
@@ -90,7 +95,7 @@ def exploding(reach: np.ndarray, losses: dict, out: Path) -> Path:
     axes[1].set_yscale("log")
     axes[1].set_xlabel("training step")
     axes[1].set_ylabel("training loss")
-    axes[1].set_title("the same network trained without and with clipping")
+    axes[1].set_title("plain SGD on it, without and with clipping")
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
     axes[1].legend()
