@@ -47,9 +47,12 @@ def _backend_version() -> str:
         return name
 
 
-def xla(requested: bool) -> str:
-    """Whether training steps are XLA-compiled here, as words for the start-up line."""
+def xla(requested: bool, forced: bool = False) -> str:
+    """Whether training steps are XLA-compiled here, as words for the start-up line; `forced`:
+    the template compiles with jit_compile=True whatever the device."""
     backend = keras.backend.backend()
+    if forced and backend in ("tensorflow", "jax"):
+        return "on (this template compiles its training step on every device)"
     if backend == "jax":
         return "on (JAX compiles every step with XLA)"
     if backend == "tensorflow" and requested and gpus():
@@ -60,7 +63,11 @@ def xla(requested: bool) -> str:
 
 
 def setup(
-    seed: int, mixed_precision: bool = False, jit_compile: bool = False, verbose: bool = True
+    seed: int,
+    mixed_precision: bool = False,
+    jit_compile: bool = False,
+    verbose: bool = True,
+    forced_xla: bool = False,
 ) -> dict:
     """Seed every generator, let TensorFlow's GPU memory grow as needed, pick a dtype policy.
 
@@ -97,7 +104,7 @@ def setup(
         "backend": keras.backend.backend(),
         "devices": listed,
         "dtype_policy": policy,
-        "xla": xla(jit_compile),
+        "xla": xla(jit_compile, forced_xla),
         "seed": seed,
     }
     if verbose:

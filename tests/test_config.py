@@ -20,9 +20,10 @@ from projects.iris.config import Config as IrisConfig
 from projects.mnist_cnn.config import Config as MnistConfig
 from projects.stock_rnn.config import Config as StockConfig
 from projects.text_lstm.config import Config as TextConfig
+from projects.word2vec.config import Config as Word2VecConfig
 from projects.xor.config import Config as XorConfig
 
-TEMPLATE_CONFIGS = [XorConfig, IrisConfig, MnistConfig, StockConfig, TextConfig]
+TEMPLATE_CONFIGS = [XorConfig, IrisConfig, MnistConfig, StockConfig, TextConfig, Word2VecConfig]
 
 
 @dataclass

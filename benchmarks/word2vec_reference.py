@@ -1,0 +1,103 @@
+"""word2vec against gensim, on the same corpus, tokenization and hyperparameters, in one run.
+
+    python -m benchmarks.word2vec_reference [--algorithms skipgram,cbow] [--corpus_words N]
+
+Both learn 100-dimensional vectors with window 5, min_count 5, 5 negatives, subsampling 1e-3 and
+5 epochs from the default corpus (the four registry corpora, lowercased and tokenized by
+projects/word2vec/data.py), gensim with 2 worker threads (this machine's cores). Both sets of
+vectors are scored by the same code (projects/word2vec/evaluate.py). The wall time counts the
+training (gensim: building its vocabulary and training; the template: its fit, with XLA
+compilation), not the reading of the corpus, which both share. Prints a table and writes it to
+benchmarks/results/word2vec.md.
+"""
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+
+from common import runtime
+from projects.word2vec import data, evaluate
+from projects.word2vec.config import Config
+from projects.word2vec.train import train_and_evaluate
+
+RESULTS = Path(__file__).parent / "results"
+WORKERS = os.cpu_count() or 2
+
+
+def run_gensim(sentences, config: Config) -> dict:
+    from gensim.models import Word2Vec
+
+    start = time.time()
+    model = Word2Vec(
+        sentences,
+        sg=1 if config.algorithm == "skipgram" else 0,
+        vector_size=config.vector_size,
+        window=config.window,
+        min_count=config.min_count,
+        negative=config.negative,
+        sample=config.sample,
+        alpha=config.learning_rate,
+        min_alpha=config.final_learning_rate,
+        epochs=config.epochs,
+        workers=WORKERS,
+        seed=config.seed + 1,
+    )
+    seconds = time.time() - start
+    words = list(model.wv.index_to_key)
+    return {**evaluate.evaluate(model.wv.vectors, words), "train_seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--algorithms", default="skipgram,cbow")
+    parser.add_argument("--corpus_words", type=int, default=0, help="(0: all; for a dry run)")
+    args = parser.parse_args()
+    report = runtime.setup(0, verbose=False)
+    base = dataclasses.replace(Config(), corpus_words=args.corpus_words)
+    sentences = data.sentences(data.load_texts(base.corpus), base.corpus_words)
+    words = sum(map(len, sentences))
+    rows = []
+    for algorithm in args.algorithms.split(","):
+        config = dataclasses.replace(base, algorithm=algorithm)
+        print(f"gensim {algorithm} ...", flush=True)
+        ours_ref = run_gensim(sentences, config)
+        print(f"  {ours_ref}", flush=True)
+        print(f"template {algorithm} ...", flush=True)
+        with tempfile.TemporaryDirectory() as folder:
+            ours = train_and_evaluate(config, Path(folder))
+        rows.append((algorithm, ours_ref, ours))
+
+    lines = [
+        f"{words:,} words (the four registry corpora), vector size 100, window 5, min_count 5, "
+        f"5 negatives, sample 1e-3, 5 epochs; gensim with {WORKERS} worker threads; Keras "
+        f"{keras.__version__} on {report['backend']}, devices {', '.join(report['devices'])}.",
+        "",
+        "| algorithm | implementation | WordSim-353 | SimLex-999 | analogies (coverage) "
+        "| training seconds | time vs gensim |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for algorithm, ref, ours in rows:
+        for label, r in (("gensim 4.4.0", ref), ("word2vec template", ours)):
+            lines.append(
+                f"| {algorithm} | {label} | {r['wordsim353_spearman']:.3f} "
+                f"| {r['simlex999_spearman']:.3f} | {r['analogy_accuracy']:.1%} "
+                f"({r['analogy_coverage']:.0%}) | {r['train_seconds']:.0f} "
+                f"| {r['train_seconds'] / ref['train_seconds']:.2f}x |"
+            )
+    backend = "" if report["backend"] == "tensorflow" else f"KERAS_BACKEND={report['backend']} "
+    lines += ["", f"Command: `{backend}python -m benchmarks.word2vec_reference "
+              f"--algorithms {args.algorithms}`"]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.corpus_words:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "word2vec.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

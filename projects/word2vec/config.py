@@ -1,0 +1,68 @@
+"""Hyperparameters of word2vec; each comment gives its reason."""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
+
+
+@dataclass
+class Config:
+    corpus: str = ""  # a UTF-8 file or folder of .txt files; empty: the four registry corpora
+    corpus_words: int = 0  # use only the first N words of the corpus (0: all); for quick runs
+    algorithm: Literal["skipgram", "cbow"] = "skipgram"  # word->neighbours or neighbours->word
+    objective: Literal["negative", "softmax"] = "negative"  # softmax: small vocabularies only
+    vector_size: int = 100  # dimensions of a word vector
+    window: int = 5  # neighbours on each side (each word draws its radius from 1..window)
+    min_count: int = 5  # rarer words are left out: too few examples to place them
+    max_vocab: int = 0  # keep only the N most frequent words (0: all that pass min_count)
+    sample: float = 1e-3  # subsampling threshold for frequent words (0: keep every word)
+    negative: int = 5  # negative words per pair, word2vec's default
+    negative_draws: int = 5  # negative words drawn per token, shared by its pairs (model.py)
+    chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
+    chunks_per_batch: int = 8  # chunks per step, from random places (about 25k pairs a step)
+    learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
+    final_learning_rate: float = 1e-4  # word2vec's min_alpha
+    clip: float = 1.0  # largest step per coordinate, in learning rates (0: none); see train.py
+    epochs: int = 5  # passes over the corpus
+    max_minutes: float = 0.0  # stop training after this many minutes (0: no limit)
+    seed: int = 0  # fixes initial vectors, subsampling, windows and negatives
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "corpus_words": NON_NEGATIVE,
+        "vector_size": COUNT,
+        "window": COUNT,
+        "min_count": COUNT,
+        "max_vocab": NON_NEGATIVE,
+        "sample": FRACTION,
+        "negative": COUNT,
+        "negative_draws": COUNT,
+        "chunk_tokens": Range(2),
+        "chunks_per_batch": COUNT,
+        "learning_rate": POSITIVE,
+        "final_learning_rate": NON_NEGATIVE,
+        "clip": NON_NEGATIVE,
+        "epochs": COUNT,
+        "max_minutes": NON_NEGATIVE,
+        "seed": SEED,
+    }
+
+    def quick(self) -> "Config":
+        return dataclasses.replace(
+            self, corpus_words=200_000, max_vocab=2000, vector_size=32, epochs=1
+        )
+
+    def validate(self) -> None:
+        from common.errors import UserError
+
+        if self.final_learning_rate > self.learning_rate:
+            raise UserError(
+                f"--final_learning_rate={self.final_learning_rate} is above "
+                f"--learning_rate={self.learning_rate}; the schedule only decays"
+            )
+        if self.chunk_tokens <= self.window:
+            raise UserError(
+                f"--chunk_tokens={self.chunk_tokens} must exceed --window={self.window}: a chunk "
+                "must hold a word and its neighbours"
+            )

@@ -1,0 +1,165 @@
+"""The course's word2vec as one Keras layer: two tables of word vectors and the training loss.
+
+`vectors` (the input, or hidden-layer, weights) are the word vectors we keep; `context` (the
+output weights) score how likely a word is to appear near another. For a chunk of text:
+
+  skip-gram  each word predicts each neighbour within its window radius:
+             loss = -log sigmoid(v_word . c_neighbour) - sum over negatives n of
+                    log sigmoid(-v_word . c_n)
+  cbow       the mean of the neighbours' vectors predicts the word:
+             loss = -log sigmoid(mean(v_neighbours) . c_word) - sum over negatives ...
+  softmax    (objective="softmax") the full softmax over the vocabulary instead of negatives:
+             exact, as the course draws it, and affordable only for a small vocabulary
+
+Pairs are found by shifting the chunk against itself, one shift per offset 1..window in each
+direction, so each token's vectors are gathered once per chunk. Negative sampling shares
+`negatives_per_chunk` draws among all the words of a chunk, each weighted so that a word with n
+pairs gets the `negative` * n negatives' worth of gradient word2vec gives it: one matrix product
+per chunk instead of a gather per pair.
+"""
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="word2vec")
+class Word2Vec(layers.Layer):
+    def __init__(
+        self,
+        vocab_size,
+        dim,
+        window,
+        algorithm="skipgram",
+        objective="negative",
+        negative=5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size, self.dim, self.window = vocab_size, dim, window
+        self.algorithm, self.objective, self.negative = algorithm, objective, negative
+
+    def build(self, input_shape=None):
+        half = 0.5 / self.dim  # word2vec's initialization: small random vectors, zero contexts
+        self.vectors = self.add_weight(
+            shape=(self.vocab_size, self.dim),
+            name="vectors",
+            initializer=keras.initializers.RandomUniform(-half, half),
+        )
+        self.context = self.add_weight(
+            shape=(self.vocab_size, self.dim), name="context", initializer="zeros"
+        )
+
+    def neighbours(self, sentence, radius):
+        """For each offset d: (d, mask) where mask[c, i] says token i + d is a neighbour of
+        token i (within i's radius, same sentence, not padding); shape (chunks, T - |d|)."""
+        out = []
+        for d in range(1, self.window + 1):
+            same = ops.logical_and(
+                ops.equal(sentence[:, :-d], sentence[:, d:]), ops.greater_equal(sentence[:, d:], 0)
+            )
+            out.append((d, ops.logical_and(same, ops.greater_equal(radius[:, :-d], d))))
+            out.append((-d, ops.logical_and(same, ops.greater_equal(radius[:, d:], d))))
+        return out
+
+    def call(self, inputs):
+        tokens, sentence = inputs["tokens"], inputs["sentence"]
+        radius, negatives = inputs["radius"], inputs["negatives"]
+        v = ops.take(self.vectors, tokens, axis=0)  # (chunks, T, dim)
+        c = ops.take(self.context, tokens, axis=0)
+        masks = self.neighbours(sentence, radius)
+        if self.algorithm == "skipgram":  # the word's vector against each neighbour's context
+            inputs_, score, weight = v, None, self.pair_counts(masks)
+        else:  # the mean of the neighbours' vectors against the word's context
+            inputs_, count = self.mean_of_neighbours(v, masks)
+            weight = ops.cast(ops.greater(count, 0), v.dtype)  # one example per word
+            score = ops.sum(inputs_ * c, axis=-1)
+        examples = ops.sum(weight)
+        if self.objective == "negative":
+            n = ops.take(self.context, negatives, axis=0)  # (chunks, T, draws, dim)
+            scores = ops.sum(ops.expand_dims(inputs_, 2) * n, axis=-1)
+            share = weight * (self.negative / ops.cast(ops.shape(negatives)[2], v.dtype))
+            loss = ops.sum(share * ops.sum(ops.softplus(scores), axis=-1))
+            if score is None:
+                loss = loss + sum(
+                    ops.sum(m * ops.softplus(-s)) for s, m in self.pair_scores(v, c, masks)
+                )
+            else:
+                loss = loss + ops.sum(weight * ops.softplus(-score))
+        else:  # -log softmax = logsumexp over the vocabulary - the true word's score
+            logits = ops.einsum("ctd,vd->ctv", inputs_, self.context)
+            loss = ops.sum(weight * ops.logsumexp(logits, axis=-1))
+            if score is None:
+                loss = loss - sum(ops.sum(m * s) for s, m in self.pair_scores(v, c, masks))
+            else:
+                loss = loss - ops.sum(weight * score)
+        loss = loss / ops.maximum(examples, 1.0)  # per pair (skip-gram) or word (CBOW)
+        self.add_loss(loss)  # the model's training loss: fit needs no targets
+        return loss
+
+    def pair_scores(self, v, c, masks):
+        """For each offset d: the scores v_i . c_(i+d) (zero where i + d is outside the chunk)
+        and the float mask, both of the chunk's full length."""
+        w, t = self.window, ops.shape(v)[1]
+        padded = ops.pad(c, [[0, 0], [w, w], [0, 0]])  # one copy; every shift is a slice of it
+        for d, mask in masks:
+            yield ops.sum(v * padded[:, w + d : w + d + t], axis=-1), self.full_length(mask, d)
+
+    def full_length(self, mask, d):
+        m = ops.cast(mask, self.compute_dtype)
+        return ops.pad(m, [[0, 0], [0, d]]) if d > 0 else ops.pad(m, [[0, 0], [-d, 0]])
+
+    def pair_counts(self, masks):
+        """How many pairs each token is the word of (its neighbours within its radius)."""
+        return sum(self.full_length(mask, d) for d, mask in masks)
+
+    def mean_of_neighbours(self, v, masks):
+        total = ops.zeros_like(v)
+        count = ops.zeros(ops.shape(v)[:2], v.dtype)
+        for d, mask in masks:
+            m = ops.cast(mask, v.dtype)
+            if d > 0:  # neighbour i + d of token i
+                total = total + ops.pad(m[..., None] * v[:, d:], [[0, 0], [0, d], [0, 0]])
+                count = count + ops.pad(m, [[0, 0], [0, d]])
+            else:
+                total = total + ops.pad(m[..., None] * v[:, :d], [[0, 0], [-d, 0], [0, 0]])
+                count = count + ops.pad(m, [[0, 0], [-d, 0]])
+        return total / ops.maximum(count, 1.0)[..., None], count
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "window": self.window,
+            "algorithm": self.algorithm,
+            "objective": self.objective,
+            "negative": self.negative,
+        }
+
+
+def build_model(vocab_size, config) -> keras.Model:
+    """Functional model: a batch of chunks in, the mean loss per pair out."""
+    c = config
+    inputs = {
+        "tokens": keras.Input((c.chunk_tokens,), dtype="int32", name="tokens"),
+        "sentence": keras.Input((c.chunk_tokens,), dtype="int32", name="sentence"),
+        "radius": keras.Input((c.chunk_tokens,), dtype="int32", name="radius"),
+        "negatives": keras.Input(
+            (c.chunk_tokens, c.negative_draws), dtype="int32", name="negatives"
+        ),
+    }
+    loss = Word2Vec(
+        vocab_size, c.vector_size, c.window, c.algorithm, c.objective, c.negative, name="word2vec"
+    )(inputs)
+    return keras.Model(inputs, loss, name="word2vec_" + c.algorithm)
+
+
+def vector_model(trained: keras.Model) -> keras.Model:
+    """What export/ serves: word ids in, their vectors out (vocabulary.txt spells the ids)."""
+    table = trained.get_layer("word2vec")
+    vocab_size, dim = table.vocab_size, table.dim
+    ids = keras.Input((), dtype="int32", name="word_ids")
+    lookup = layers.Embedding(vocab_size, dim, name="vectors", trainable=False)
+    out = lookup(ids)
+    lookup.set_weights([keras.ops.convert_to_numpy(table.vectors)])
+    return keras.Model(ids, out, name="word_vectors")

@@ -1,0 +1,204 @@
+"""Learn word vectors with skip-gram or CBOW and measure them against human judgements.
+
+    python -m projects.word2vec.train [--algorithm=cbow] [--corpus=my.txt] [--quick]
+
+Writes runs/word2vec/<run-id>/ (see common/runs.py) with vectors.txt (the word2vec text format
+gensim reads), vectors.tsv and metadata.tsv (for the TensorBoard embedding projector),
+neighbours.txt (the nearest words of a few probe words), words.png (word groups in 2-D) and
+learning.png. model.keras and export/ map word ids to vectors; predict.py answers from vectors.txt.
+
+Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of
+0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of some 25k
+pairs at once (word2vec takes them one by one); a frequent word then collects hundreds of them,
+so each coordinate of a step is clipped at --clip (times the learning rate), which keeps the
+frequent words from overshooting and leaves the rest untouched.
+"""
+
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common import runs, runtime
+from common.config import parse_config
+from common.errors import UserError, main_guard
+from projects.word2vec import data, evaluate, figures
+from projects.word2vec.config import Config
+from projects.word2vec.model import build_model, vector_model
+
+NAME = "word2vec"
+PROGRESS_SECONDS = 30  # a progress line this often
+PROBES = ["king", "france", "three", "good", "ship", "love"]  # neighbours printed per epoch
+
+
+class Progress(keras.callbacks.Callback):
+    """Steps, words per second, the current loss and the time left, every few seconds."""
+
+    def __init__(self, steps, epochs, words_per_step, max_minutes, unit="pair"):
+        super().__init__()
+        self.steps, self.epochs, self.words_per_step = steps, epochs, words_per_step
+        self.unit = unit  # what the loss is a mean over: a pair (skip-gram) or a word (CBOW)
+        self.max_seconds = max_minutes * 60 or math.inf
+        self.points: list[tuple[float, float, float]] = []  # (words, seconds, loss)
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last = time.time()
+        self.done = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.seen = (0, 0.0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        now = time.time()
+        if now - self.start > self.max_seconds:
+            self.model.stop_training = True
+            runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
+        if now - self.last < PROGRESS_SECONDS and batch + 1 < self.steps:
+            return
+        self.last = now
+        mean_so_far = float(np.asarray(logs["loss"]))  # Keras: the epoch's mean so far
+        batches, total = self.seen
+        self.seen = (batch + 1, mean_so_far * (batch + 1))
+        loss = (self.seen[1] - total) / (batch + 1 - batches)
+        elapsed = now - self.start
+        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
+        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
+        self.points.append((self.done * self.words_per_step, elapsed, loss))
+        print(
+            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: loss {loss:.3f} "
+            f"per {self.unit}, {self.done * self.words_per_step / elapsed / 1000:.0f}k words/s, "
+            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
+            flush=True,
+        )
+
+
+class EpochReport(keras.callbacks.Callback):
+    """After each epoch: WordSim-353 into the epoch's logs (history.csv has it) and the nearest
+    words of a few probe words, so a user sees the vectors take shape."""
+
+    def __init__(self, words: list[str], progress: Progress):
+        super().__init__()
+        self.words, self.progress = words, progress
+        self.index = {w: i for i, w in enumerate(words)}
+        self.wordsim = evaluate.test_set("wordsim353")
+        self.points: list[tuple[float, float, float]] = []  # (words, seconds, spearman)
+
+    def on_epoch_end(self, epoch, logs=None):
+        vectors = word_vectors(self.model)
+        rho, _ = evaluate.similarity(vectors, self.index, self.wordsim)
+        if logs is not None:
+            logs["wordsim353"] = rho
+        p = self.progress
+        self.points.append((p.done * p.words_per_step, time.time() - p.start, rho))
+        print(f"epoch {epoch + 1}: WordSim-353 Spearman {rho:.3f}")
+        for word in [w for w in PROBES if w in self.index][:4]:
+            near = evaluate.nearest(vectors, vectors[self.index[word]], 5, [self.index[word]])
+            print(f"  {word}: " + ", ".join(self.words[i] for i, _ in near), flush=True)
+
+
+def word_vectors(model: keras.Model) -> np.ndarray:
+    return keras.ops.convert_to_numpy(model.get_layer("word2vec").vectors)
+
+
+def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
+    runtime.setup(config.seed, forced_xla=True)  # see model.compile below
+    workdir = Path(workdir)
+    begin = time.time()
+    sentences = data.sentences(data.load_texts(config.corpus), config.corpus_words)
+    vocab = data.Vocabulary.build(sentences, config.min_count, config.max_vocab)
+    ids, sids = data.encode(sentences, vocab)
+    if len(ids) < 2 * config.window + 2:
+        raise UserError(f"the corpus has {len(ids)} words in the vocabulary; give more text")
+    batches = data.Batches(ids, sids, vocab, config, config.seed)
+    print(
+        f"corpus {sum(map(len, sentences)):,} words in {len(sentences):,} sentences; vocabulary "
+        f"{len(vocab):,} words (min_count {config.min_count}); {config.epochs} epochs of "
+        f"{batches.steps} steps (~{batches.examples_per_step:,.0f} examples each); corpus read in "
+        f"{time.time() - begin:.0f} s"
+    )
+    (workdir / "vocabulary.txt").write_text("\n".join(vocab.words) + "\n")
+
+    model = build_model(len(vocab), config)
+    scale = batches.examples_per_step  # the loss is a mean over a step's examples
+    total_steps = batches.steps * config.epochs
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        config.learning_rate * scale, total_steps, config.final_learning_rate * scale
+    )
+    clip = config.clip / scale if config.clip else None
+    # XLA on every backend: on TensorFlow 1.3x faster than without it here (README.md)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, clipvalue=clip), jit_compile=True)
+    unit = "pair" if config.algorithm == "skipgram" else "word"
+    progress = Progress(
+        batches.steps, config.epochs, batches.tokens_per_step, config.max_minutes, unit
+    )
+    report = EpochReport(vocab.words, progress)
+    start = time.time()
+    model.fit(
+        batches,
+        epochs=config.epochs,
+        verbose=0,
+        callbacks=[
+            progress,
+            report,
+            *extra_callbacks,
+            *runs.standard_callbacks(workdir, monitor="loss", tensorboard=False),
+        ],
+    )
+    seconds = time.time() - start
+    vectors = word_vectors(model)
+    scores = evaluate.evaluate(vectors, vocab.words)
+    history = runs.read_history(workdir)
+    metrics = {
+        **scores,
+        "train_loss": float(history["loss"][-1]) if "loss" in history else float("nan"),
+        "vocabulary_size": len(vocab),
+        "corpus_words": int(sum(map(len, sentences))),
+        "train_seconds": seconds,
+        "words_per_second": progress.done * batches.tokens_per_step / seconds if seconds else 0.0,
+    }
+    write_vectors(workdir, vocab.words, vectors)
+    figures.words(vectors, vocab.words, workdir / "words.png")
+    if progress.points:
+        figures.learning_curve(progress.points, report.points, workdir / "learning.png")
+    runs.finish(
+        workdir, vector_model(model), metrics, np.arange(4, dtype="int32"), title="word2vec"
+    )
+    return metrics
+
+
+def write_vectors(workdir: Path, words: list[str], vectors: np.ndarray) -> None:
+    """vectors.txt in the word2vec text format (a header "count dim", then "word v1 v2 ...");
+    vectors.tsv and metadata.tsv for projector.tensorflow.org; neighbours.txt."""
+    rows = [f"{w} " + " ".join(f"{x:.6f}" for x in v) for w, v in zip(words, vectors, strict=True)]
+    runs.atomic_write_text(
+        workdir / "vectors.txt", f"{len(words)} {vectors.shape[1]}\n" + "\n".join(rows) + "\n"
+    )
+    tsv = ["\t".join(f"{x:.6f}" for x in v) for v in vectors]
+    runs.atomic_write_text(workdir / "vectors.tsv", "\n".join(tsv) + "\n")
+    runs.atomic_write_text(workdir / "metadata.tsv", "\n".join(words) + "\n")
+    index = {w: i for i, w in enumerate(words)}
+    lines = []
+    for word in [w for w in PROBES if w in index]:
+        near = evaluate.nearest(vectors, vectors[index[word]], 10, [index[word]])
+        lines.append(f"{word}: " + ", ".join(f"{words[i]} {s:.2f}" for i, s in near))
+    runs.atomic_write_text(workdir / "neighbours.txt", "\n".join(lines) + "\n")
+
+
+@main_guard
+def main(argv=None) -> None:
+    config, flags = parse_config(Config, argv, __doc__)
+    with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
+        m = train_and_evaluate(config, workdir)
+    print(
+        f"WordSim-353 {m['wordsim353_spearman']:.3f}, SimLex-999 {m['simlex999_spearman']:.3f}, "
+        f"analogies {m['analogy_accuracy']:.1%} ({m['analogy_coverage']:.0%} of the questions "
+        f"in the vocabulary); {m['words_per_second'] / 1000:.0f}k words/s; results in {workdir}"
+    )
+
+
+if __name__ == "__main__":
+    main()
