@@ -12,10 +12,11 @@ output weights) score how likely a word is to appear near another. For a chunk o
              exact, as the course draws it, and affordable only for a small vocabulary
 
 Pairs are found by shifting the chunk against itself, one shift per offset 1..window in each
-direction, so each token's vectors are gathered once per chunk. Negative sampling shares
-`negatives_per_chunk` draws among all the words of a chunk, each weighted so that a word with n
-pairs gets the `negative` * n negatives' worth of gradient word2vec gives it: one matrix product
-per chunk instead of a gather per pair.
+direction, so each token's vectors are gathered once per chunk, not once per pair. Negative
+sampling draws `negative_draws` words per token (data.py), shared by its pairs and weighted so
+that a word with n pairs gets the `negative` * n negatives' worth of gradient word2vec gives it
+(CBOW: `negative` per word, as word2vec). The loss is a mean per pair (skip-gram) or per word
+(CBOW); train.py scales the learning rate back to word2vec's per-pair step.
 """
 
 import keras
@@ -113,16 +114,14 @@ class Word2Vec(layers.Layer):
         return sum(self.full_length(mask, d) for d, mask in masks)
 
     def mean_of_neighbours(self, v, masks):
+        """Each token's mean neighbour vector (zero where it has none) and its neighbour count."""
         total = ops.zeros_like(v)
-        count = ops.zeros(ops.shape(v)[:2], v.dtype)
+        w, t = self.window, ops.shape(v)[1]
+        padded = ops.pad(v, [[0, 0], [w, w], [0, 0]])
         for d, mask in masks:
-            m = ops.cast(mask, v.dtype)
-            if d > 0:  # neighbour i + d of token i
-                total = total + ops.pad(m[..., None] * v[:, d:], [[0, 0], [0, d], [0, 0]])
-                count = count + ops.pad(m, [[0, 0], [0, d]])
-            else:
-                total = total + ops.pad(m[..., None] * v[:, :d], [[0, 0], [-d, 0], [0, 0]])
-                count = count + ops.pad(m, [[0, 0], [-d, 0]])
+            m = self.full_length(mask, d)
+            total = total + ops.expand_dims(m, -1) * padded[:, w + d : w + d + t]
+        count = self.pair_counts(masks)
         return total / ops.maximum(count, 1.0)[..., None], count
 
     def get_config(self):
