@@ -214,6 +214,57 @@ class Backup(keras.callbacks.BackupAndRestore):
         atomic_write_text(meta, json.dumps({**saved, "finished": True}))
 
 
+class Progress(keras.callbacks.Callback):
+    """A line every `every` seconds on long runs: epoch and step, the mean loss since the last
+    line (Keras reports the epoch's mean so far), items per second, minutes in and left. Stops
+    training after max_minutes (0: never). `points` keeps (items, seconds, loss) for a figure.
+
+    items_per_step: what one step trains on (characters, words); `unit` names them and
+    `loss_unit` says what the loss is measured in.
+    """
+
+    def __init__(self, steps, epochs, items_per_step, max_minutes=0.0, unit="items",
+                 loss_unit="", every=30.0):  # fmt: skip
+        super().__init__()
+        self.steps, self.epochs, self.items_per_step = steps, epochs, items_per_step
+        self.unit, self.loss_unit, self.every = unit, loss_unit, every
+        self.max_seconds = max_minutes * 60 or float("inf")
+        self.points: list[tuple[float, float, float]] = []
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last = time.time()
+        self.done = 0  # steps in this process (a resumed run starts counting again)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.seen = (0, 0.0)  # (batches, their summed loss) at the last line
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        now = time.time()
+        if now - self.start > self.max_seconds:
+            self.model.stop_training = True
+            runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
+        if now - self.last < self.every and batch + 1 < self.steps:
+            return
+        self.last = now
+        mean_so_far = float(np.asarray(logs["loss"]))
+        batches, total = self.seen
+        self.seen = (batch + 1, mean_so_far * (batch + 1))
+        loss = (self.seen[1] - total) / (batch + 1 - batches)
+        elapsed = now - self.start
+        rate = self.done * self.items_per_step / elapsed
+        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
+        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
+        self.points.append((self.done * self.items_per_step, elapsed, loss))
+        print(
+            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
+            f"loss {loss:.3f} {self.loss_unit}, {rate / 1000:.1f}k {self.unit}/s, "
+            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
+            flush=True,
+        )
+
+
 def standard_callbacks(
     workdir: Path,
     monitor: str = "val_loss",

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from common import runs, runtime
 from common.config import parse_config
@@ -31,57 +30,11 @@ EVAL_STREAMS = 128  # the held-out text is read as up to this many streams in pa
 EVAL_CHUNKS = 8  # but each stream at least this many windows long (a stream starts cold)
 
 
-class Progress(keras.callbacks.Callback):
-    """Steps, characters per second, the current loss and the time left, every few seconds;
-    the points go into learning.png."""
-
-    def __init__(self, steps: int, epochs: int, chars_per_step: int, max_minutes: float):
-        super().__init__()
-        self.steps, self.epochs, self.chars_per_step = steps, epochs, chars_per_step
-        self.max_seconds = max_minutes * 60 or math.inf
-        self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
-
-    def on_train_begin(self, logs=None):
-        self.start = self.last = time.time()
-        self.done = 0  # steps in this process (a resumed run starts counting again)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.seen = (0, 0.0)  # (batches, their summed loss) at the last progress line
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.done += 1
-        now = time.time()
-        if now - self.start > self.max_seconds:
-            self.model.stop_training = True
-            runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
-        if now - self.last < PROGRESS_SECONDS and batch + 1 < self.steps:
-            return
-        self.last = now
-        # Keras reports the mean loss of the epoch so far; the lines show the mean since the
-        # previous line, which follows the model as it is now
-        mean_so_far = float(np.asarray(logs["loss"]))
-        batches, total = self.seen
-        self.seen = (batch + 1, mean_so_far * (batch + 1))
-        loss = (self.seen[1] - total) / (batch + 1 - batches)
-        elapsed = now - self.start
-        rate = self.done * self.chars_per_step / elapsed
-        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
-        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
-        self.points.append((self.done * self.chars_per_step, elapsed, loss))
-        print(
-            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
-            f"loss {loss:.3f} nats/char, {rate / 1000:.1f}k chars/s, "
-            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
-            flush=True,
-        )
-
-
 class HeldOut(keras.callbacks.Callback):
     """After each epoch: the held-out loss (into the epoch's logs, so history.csv has it) and
     a short sample of generated text (printed and appended to samples.txt)."""
 
-    def __init__(self, evaluator, val_x, val_y, writer, progress: Progress, config, workdir):
+    def __init__(self, evaluator, val_x, val_y, writer, progress: runs.Progress, config, workdir):
         super().__init__()
         self.evaluator, self.val_x, self.val_y = evaluator, val_x, val_y
         self.writer, self.progress, self.config = writer, progress, config
@@ -95,7 +48,7 @@ class HeldOut(keras.callbacks.Callback):
             logs["val_loss"] = loss
             logs["val_bpc"] = loss / math.log(2)
         p = self.progress
-        self.points.append((p.done * p.chars_per_step, time.time() - p.start, loss))
+        self.points.append((p.done * p.items_per_step, time.time() - p.start, loss))
         print(
             f"epoch {epoch + 1}: held-out loss {loss:.4f} nats/char ({loss / math.log(2):.3f} bpc)"
         )
@@ -158,7 +111,15 @@ def train_and_evaluate(
         parts.update(model=model, evaluator=evaluator, vocabulary=vocabulary, config=eval_config)
     val_x, val_y = data.val_streams(val_codes, data.to_ids(val_codes, vocabulary), eval_config)
     chars_per_step = config.batch_size * config.window
-    progress = Progress(batches.steps, config.epochs, chars_per_step, config.max_minutes)
+    progress = runs.Progress(
+        batches.steps,
+        config.epochs,
+        chars_per_step,
+        config.max_minutes,
+        "chars",
+        "nats/char",
+        every=PROGRESS_SECONDS,
+    )
     held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
     resets = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: reset_states(trainer))
     print(

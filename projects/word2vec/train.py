@@ -14,7 +14,6 @@ so each coordinate of a step is clipped at --clip (times the learning rate), whi
 frequent words from overshooting and leaves the rest untouched.
 """
 
-import math
 import time
 from pathlib import Path
 
@@ -33,54 +32,11 @@ PROGRESS_SECONDS = 30  # a progress line this often
 PROBES = ["king", "france", "three", "good", "ship", "love"]  # neighbours printed per epoch
 
 
-class Progress(keras.callbacks.Callback):
-    """Steps, words per second, the current loss and the time left, every few seconds."""
-
-    def __init__(self, steps, epochs, words_per_step, max_minutes, unit="pair"):
-        super().__init__()
-        self.steps, self.epochs, self.words_per_step = steps, epochs, words_per_step
-        self.unit = unit  # what the loss is a mean over: a pair (skip-gram) or a word (CBOW)
-        self.max_seconds = max_minutes * 60 or math.inf
-        self.points: list[tuple[float, float, float]] = []  # (words, seconds, loss)
-
-    def on_train_begin(self, logs=None):
-        self.start = self.last = time.time()
-        self.done = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.seen = (0, 0.0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.done += 1
-        now = time.time()
-        if now - self.start > self.max_seconds:
-            self.model.stop_training = True
-            runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
-        if now - self.last < PROGRESS_SECONDS and batch + 1 < self.steps:
-            return
-        self.last = now
-        mean_so_far = float(np.asarray(logs["loss"]))  # Keras: the epoch's mean so far
-        batches, total = self.seen
-        self.seen = (batch + 1, mean_so_far * (batch + 1))
-        loss = (self.seen[1] - total) / (batch + 1 - batches)
-        elapsed = now - self.start
-        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
-        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
-        self.points.append((self.done * self.words_per_step, elapsed, loss))
-        print(
-            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: loss {loss:.3f} "
-            f"per {self.unit}, {self.done * self.words_per_step / elapsed / 1000:.0f}k words/s, "
-            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
-            flush=True,
-        )
-
-
 class EpochReport(keras.callbacks.Callback):
     """After each epoch: WordSim-353 into the epoch's logs (history.csv has it) and the nearest
     words of a few probe words, so a user sees the vectors take shape."""
 
-    def __init__(self, words: list[str], progress: Progress):
+    def __init__(self, words: list[str], progress: runs.Progress):
         super().__init__()
         self.words, self.progress = words, progress
         self.index = {w: i for i, w in enumerate(words)}
@@ -93,7 +49,7 @@ class EpochReport(keras.callbacks.Callback):
         if logs is not None:
             logs["wordsim353"] = rho
         p = self.progress
-        self.points.append((p.done * p.words_per_step, time.time() - p.start, rho))
+        self.points.append((p.done * p.items_per_step, time.time() - p.start, rho))
         print(f"epoch {epoch + 1}: WordSim-353 Spearman {rho:.3f}")
         for word in [w for w in PROBES if w in self.index][:4]:
             near = evaluate.nearest(vectors, vectors[self.index[word]], 5, [self.index[word]])
@@ -131,9 +87,16 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     clip = config.clip / scale if config.clip else None
     # XLA on every backend: on TensorFlow 1.3x faster than without it here (README.md)
     model.compile(optimizer=keras.optimizers.SGD(schedule, clipvalue=clip), jit_compile=True)
-    unit = "pair" if config.algorithm == "skipgram" else "word"
-    progress = Progress(
-        batches.steps, config.epochs, batches.tokens_per_step, config.max_minutes, unit
+    # the loss is a mean per pair (skip-gram) or per word (CBOW)
+    per = "per pair" if config.algorithm == "skipgram" else "per word"
+    progress = runs.Progress(
+        batches.steps,
+        config.epochs,
+        batches.tokens_per_step,
+        config.max_minutes,
+        "words",
+        per,
+        every=PROGRESS_SECONDS,
     )
     report = EpochReport(vocab.words, progress)
     start = time.time()
