@@ -46,7 +46,7 @@ text: $(VENV)/.installed ## character-level GRU on Shakespeare, in nats per char
 text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing and exploding gradients
 	$(PY) -m projects.text_lstm.demos $(ARGS)
 
-# word2vec's step runs 1.3x faster under TensorFlow with XLA than under JAX on a CPU
+# word2vec's step runs faster under TensorFlow with XLA than under JAX on a CPU
 # (projects/word2vec/README.md); KERAS_BACKEND=jax make word2vec overrides it.
 word2vec: export KERAS_BACKEND ?= tensorflow
 word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against gensim (~4 min)

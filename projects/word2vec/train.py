@@ -85,7 +85,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         config.learning_rate * scale, total_steps, config.final_learning_rate * scale
     )
     clip = config.clip / scale if config.clip else None
-    # XLA on every backend: on TensorFlow 1.3x faster than without it here (README.md)
+    # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
     model.compile(optimizer=keras.optimizers.SGD(schedule, clipvalue=clip), jit_compile=True)
     # the loss is a mean per pair (skip-gram) or per word (CBOW)
     per = "per pair" if config.algorithm == "skipgram" else "per word"
