@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help xor xor-demos iris mnist mnist-demos stock text text-demos word2vec test test-full bench lint clean
+.PHONY: help xor xor-demos iris mnist mnist-demos stock text text-demos word2vec caption test test-full bench lint clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing and e
 word2vec: export KERAS_BACKEND ?= tensorflow
 word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against gensim (~4 min)
 	$(PY) -m projects.word2vec.train $(ARGS)
+
+caption: $(VENV)/.installed ## CNN encoder + LSTM decoder writing captions of generated scenes, BLEU (~12 min)
+	$(PY) -m projects.image_captioning.train $(ARGS)
 
 test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 	$(PY) -m pytest -q

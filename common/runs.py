@@ -259,10 +259,15 @@ class Progress(keras.callbacks.Callback):
         self.points.append((self.done * self.items_per_step, elapsed, loss))
         print(
             f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
-            f"loss {loss:.3f} {self.loss_unit}, {rate / 1000:.1f}k {self.unit}/s, "
+            f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "
             f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
             flush=True,
         )
+
+
+def _rate(per_second: float) -> str:
+    """12.3k above a thousand, 45.6 below: characters by the thousand, images one by one."""
+    return f"{per_second / 1000:.1f}k" if per_second >= 1000 else f"{per_second:.1f}"
 
 
 def standard_callbacks(

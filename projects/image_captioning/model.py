@@ -1,0 +1,149 @@
+"""A convolutional encoder and a recurrent decoder (Show and Tell: the image sets the LSTM's
+initial state).
+
+build_models(config, vocabulary) -> (trainer, captioner), sharing every weight:
+  trainer    {"image": (batch, size, size, 3) 0-255, "words": (batch, time) ids} -> logits of the
+             next word at each step; trained with teacher forcing (the true previous word in)
+  captioner  images of any size, 0-255, (batch, height, width, 3) -> word ids (batch,
+             max_length), greedy, <end> then padding; this is model.keras and export/
+
+The captioner resizes inside itself and carries the vocabulary in its decoder's config, so a
+served model needs only an image. Beam search (decoding.py) uses the decoder one step at a time.
+"""
+
+import keras
+from keras import layers, ops
+
+from projects.image_captioning.data import END, PAD, START
+
+
+def encoder(config) -> keras.Model:
+    """Three blocks of convolution, batch normalization, ReLU and max pooling, each halving the
+    image, then one dense layer: an image vector that still knows where things are (flattened,
+    not averaged over positions)."""
+    image = keras.Input((config.image_size, config.image_size, 3), name="pixels")
+    x = layers.Rescaling(1 / 255)(image)
+    for block in range(3):
+        filters = config.filters * 2**block
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(config.features, activation="relu")(x)
+    return keras.Model(image, x, name="encoder")
+
+
+@keras.saving.register_keras_serializable(package="image_captioning")
+class CaptionDecoder(layers.Layer):
+    """Image vector -> caption. `call(features, words)` gives the logits of the next word at
+    each step (teacher forcing); `call(features)` writes a caption greedily, inside the graph
+    (keras.ops.fori_loop), so it exports. `start` and `step` serve beam search.
+
+    The vocabulary (a list of words, index = id) travels in the config."""
+
+    def __init__(self, vocabulary, units, embedding_dim, max_length, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary = list(vocabulary)
+        self.units, self.embedding_dim = units, embedding_dim
+        self.max_length, self.dropout_rate = max_length, dropout
+        self.embedding = layers.Embedding(len(self.vocabulary), embedding_dim, name="words")
+        self.init_h = layers.Dense(units, activation="tanh", name="init_h")
+        self.init_c = layers.Dense(units, name="init_c")
+        self.lstm = layers.LSTM(units, return_sequences=True, name="lstm")
+        self.out = layers.Dense(len(self.vocabulary), name="next_word")
+        self.dropout = layers.Dropout(dropout)
+
+    def build(self, features_shape, words_shape=None):
+        features = features_shape[-1]
+        self.init_h.build((None, features))
+        self.init_c.build((None, features))
+        self.embedding.build((None, None))
+        self.lstm.build((None, None, self.embedding_dim))
+        self.out.build((None, self.units))
+        self.built = True
+
+    def start(self, features, training=False):
+        """The LSTM's initial state [h, c] from the image vector."""
+        features = self.dropout(features, training=training)
+        return [self.init_h(features), self.init_c(features)]
+
+    def step(self, words, state):
+        """One step: previous words (batch,) and state -> logits (batch, vocabulary), new state."""
+        x = self.embedding(words)
+        h, (h, c) = self.lstm.cell(x, state)
+        return self.out(h), [h, c]
+
+    def call(self, features, words=None, training=False):
+        state = self.start(features, training)
+        if words is not None:
+            x = self.dropout(self.embedding(words), training=training)
+            return self.out(self.lstm(x, initial_state=state, training=training))
+        return self.greedy(state)
+
+    def greedy(self, state):
+        """The most likely word at each step, fed back; after <end> only padding."""
+        batch = ops.shape(state[0])[0]
+        positions = ops.arange(self.max_length, dtype="int32")
+
+        def body(t, carry):
+            words, h, c, done, ids = carry
+            logits, (h, c) = self.step(words, [h, c])
+            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            chosen = ops.where(done, PAD, chosen)
+            here = ops.cast(ops.equal(positions, t), "int32")[None, :]
+            ids = ids + here * chosen[:, None]
+            return chosen, h, c, ops.logical_or(done, ops.equal(chosen, END)), ids
+
+        carry = (
+            ops.full((batch,), START, "int32"),
+            state[0],
+            state[1],
+            ops.zeros((batch,), "bool"),
+            ops.zeros((batch, self.max_length), "int32"),
+        )
+        return ops.fori_loop(0, self.max_length, body, carry)[-1]
+
+    def compute_output_shape(self, features_shape, words_shape=None):
+        if words_shape is not None:
+            return (*words_shape, len(self.vocabulary))
+        return (features_shape[0], self.max_length)
+
+    def compute_output_spec(self, features, words=None, training=False):
+        if words is not None:
+            return keras.KerasTensor((*words.shape, len(self.vocabulary)), "float32")
+        return keras.KerasTensor((features.shape[0], self.max_length), "int32")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "units": self.units,
+            "embedding_dim": self.embedding_dim,
+            "max_length": self.max_length,
+            "dropout": self.dropout_rate,
+        }
+
+
+def build_models(config, vocabulary: list[str]) -> tuple[keras.Model, keras.Model]:
+    """The trainer and the captioner (see the module docstring); they share every layer."""
+    encode = encoder(config)
+    decoder = CaptionDecoder(
+        vocabulary, config.units, config.embedding_dim, config.max_length, config.dropout,
+        name="decoder",
+    )  # fmt: skip
+    image = keras.Input((config.image_size, config.image_size, 3), name="image")
+    words = keras.Input((None,), dtype="int32", name="words")
+    logits = decoder(encode(image), words)
+    trainer = keras.Model({"image": image, "words": words}, logits, name="trainer")
+
+    raw = keras.Input((None, None, 3), name="image")
+    resized = layers.Resizing(config.image_size, config.image_size, antialias=True, name="resize")(
+        raw
+    )
+    # training=False fixed in the graph: called without a training flag, a functional model
+    # runs a nested one in training mode (batch statistics, moving averages updated), and the
+    # captioner is only ever used to write captions
+    features = encode(resized, training=False)
+    captioner = keras.Model(raw, decoder(features, training=False), name="captioner")
+    return trainer, captioner

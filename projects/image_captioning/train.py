@@ -1,0 +1,152 @@
+"""Train a captioner (CNN encoder, LSTM decoder) and score its test captions with BLEU.
+
+    python -m projects.image_captioning.train [--epochs=12] [--beam=3] [--quick]
+    python -m projects.image_captioning.train --dataset=flickr8k --data_dir=path/to/Flickr8k
+
+Writes runs/image_captioning/<run-id>/ (see common/runs.py) with captions.png (test images with
+their captions), learning.png, test_captions.txt and vocabulary.json; model.keras and export/
+take an image (any size, 0-255) and return word ids.
+"""
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common import runs, runtime
+from common.config import parse_config
+from common.errors import main_guard
+from common.optimizers import build_optimizer
+from projects.image_captioning import data, decoding, evaluate, figures
+from projects.image_captioning.config import Config
+from projects.image_captioning.model import build_models
+
+NAME = "image_captioning"
+PROGRESS_SECONDS = 30
+FIGURE_IMAGES = 12
+
+
+class ValidationCaptions(keras.callbacks.Callback):
+    """After each epoch: greedy captions of the validation images, their BLEU-4 into the logs
+    (and so into history.csv), and a few of them printed, to watch the model learn."""
+
+    def __init__(self, captioner, part: data.Captioned, vocabulary: data.Vocabulary, shown: int):
+        super().__init__()
+        self.captioner, self.part, self.vocabulary, self.shown = captioner, part, vocabulary, shown
+
+    def on_epoch_end(self, epoch, logs=None):
+        ids = decoding.greedy_ids(self.captioner, self.part.images)
+        captions = [self.vocabulary.decode(row) for row in ids]
+        score = evaluate.bleu(self.part.captions, captions)["bleu4"]
+        if logs is not None:
+            logs["val_bleu4"] = score
+        loss = (logs or {}).get("val_loss", float("nan"))
+        print(f"epoch {epoch + 1}: validation loss {loss:.3f}, BLEU-4 {score:.3f}", flush=True)
+        for name, caption, refs in list(
+            zip(self.part.names, captions, self.part.captions, strict=True)
+        )[: self.shown]:
+            print(f"  {name}: {caption!r} (reference: {refs[0]!r})", flush=True)
+
+
+def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
+    """Train with teacher forcing, then caption the test images and score them."""
+    runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
+    start = time.time()
+    splits = data.load(config)
+    vocabulary = data.Vocabulary.build(splits.train.captions, config.min_count)
+    print(
+        f"{splits.source}: train {len(splits.train):,} images, validation {len(splits.val):,}, "
+        f"test {len(splits.test):,} ({time.time() - start:.0f} s); vocabulary {len(vocabulary)} "
+        f"words (min_count {config.min_count})"
+    )
+    runs.atomic_write_text(Path(workdir, "vocabulary.json"), data.json_words(vocabulary))
+    trainer, captioner = build_models(config, vocabulary.words)
+    train = data.Batches(splits.train, vocabulary, config, config.seed)
+    val = data.Batches(splits.val, vocabulary, config, config.seed, fixed=True)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=len(train) * config.epochs, alpha=0.05
+    )
+    trainer.compile(
+        optimizer=build_optimizer(config.optimizer, schedule, clipnorm=config.clipnorm or None),
+        loss=keras.losses.SparseCategoricalCrossentropy(  # mean over real words, not padding
+            from_logits=True, reduction="mean_with_sample_weight"
+        ),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="word_accuracy")],
+        jit_compile=runtime.jit_compile(config.jit_compile),
+    )
+    progress = runs.Progress(
+        len(train), config.epochs, config.batch_size, config.max_minutes, "images", "per word",
+        every=PROGRESS_SECONDS,
+    )  # fmt: skip
+    print(
+        f"{config.epochs} epochs of {len(train)} steps ({config.batch_size} images each); "
+        f"a progress line every {PROGRESS_SECONDS} s"
+    )
+    trainer.fit(
+        train,
+        validation_data=val,
+        epochs=config.epochs,
+        verbose=0,  # Progress prints a line every 30 s instead
+        callbacks=[
+            progress,
+            ValidationCaptions(captioner, splits.val, vocabulary, config.samples),
+            *extra_callbacks,
+            *runs.standard_callbacks(workdir, monitor="val_loss"),
+        ],
+    )
+    seconds = time.time() - start
+    test = splits.test
+    ids = decoding.caption_ids(captioner, test.images, config.beam)
+    captions = [vocabulary.decode(row) for row in ids]
+    exact = np.mean(
+        [
+            c in {" ".join(data.tokenize(r)) for r in refs}
+            for c, refs in zip(captions, test.captions, strict=True)
+        ]
+    )
+    test_loss = trainer.evaluate(
+        data.Batches(test, vocabulary, config, config.seed, fixed=True), verbose=0, return_dict=True
+    )
+    metrics = {
+        **evaluate.bleu(test.captions, captions),
+        **evaluate.baseline(splits.train.captions, test.captions),
+        "exact_share": float(exact),
+        "test_loss": float(test_loss["loss"]),
+        "test_word_accuracy": float(test_loss["word_accuracy"]),
+        "beam": config.beam,
+        "test_images": len(test),
+        "vocabulary_size": len(vocabulary),
+        "train_seconds": seconds,
+        "epochs_run": len(runs.read_history(workdir).get("epoch", [])),
+    }
+    lines = [
+        f"{n}\t{c}\t{' | '.join(r)}"
+        for n, c, r in zip(test.names, captions, test.captions, strict=True)
+    ]
+    runs.atomic_write_text(Path(workdir, "test_captions.txt"), "\n".join(lines) + "\n")
+    shown = min(FIGURE_IMAGES, len(test))
+    figures.captioned_images(
+        test.images[:shown], captions[:shown], test.captions[:shown], Path(workdir, "captions.png")
+    )
+    figures.learning(runs.read_history(workdir), Path(workdir, "learning.png"))
+    runs.finish(
+        workdir, captioner, metrics, test.images[:4].astype("float32"), title="image_captioning"
+    )
+    return metrics
+
+
+@main_guard
+def main(argv=None) -> None:
+    config, flags = parse_config(Config, argv, __doc__)
+    with runs.run_directory(NAME, Config, config, flags) as (config, workdir):
+        m = train_and_evaluate(config, workdir)
+    print(
+        f"test BLEU-1 {m['bleu1']:.3f}, BLEU-4 {m['bleu4']:.3f} (beam {m['beam']}; one caption for "
+        f"all: {m['baseline_bleu4']:.3f}); {m['exact_share']:.1%} of the captions are one of "
+        f"the references; results in {workdir}"
+    )
+
+
+if __name__ == "__main__":
+    main()

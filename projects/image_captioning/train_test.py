@@ -1,0 +1,322 @@
+"""image_captioning: scenes and their captions, words and batches, BLEU against nltk, greedy
+against beam search, the Flickr8k and COCO layouts, a quick run with save, reload and export,
+predict and the errors a user can meet."""
+
+import dataclasses
+import json
+import math
+import random
+import re
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from common.errors import UserError
+from common.export import check_fresh_process
+from common.testing import run_module
+from projects.image_captioning import data, decoding, evaluate, predict
+from projects.image_captioning.config import Config
+from projects.image_captioning.model import build_models
+from projects.image_captioning.train import train_and_evaluate
+
+OBJECT = re.compile(r"a (small|large) (\w+) (circle|square|triangle)")
+
+
+def near(image, colour, tolerance=60.0):
+    """Pixels within `tolerance` of a nominal colour."""
+    return np.linalg.norm(image.astype(float) - np.array(colour, float), axis=-1) < tolerance
+
+
+def test_a_drawn_scene_is_what_its_captions_say():
+    rng = np.random.default_rng(0)
+    objects = [("circle", "red", "small", 0), ("square", "blue", "large", 2)]
+    image = data.draw(objects, 96, rng)
+    third = 96 // 3
+    red, blue = near(image, data.COLOURS["red"]), near(image, data.COLOURS["blue"])
+    r_small, r_large = 0.08 * 96, 0.14 * 96
+    assert red[:, :third].sum() == pytest.approx(math.pi * r_small**2, rel=0.35)
+    assert red[:, third:].sum() == 0 and blue[:, : 2 * third].sum() == 0
+    assert blue[:, 2 * third :].sum() == pytest.approx((1.7 * r_large) ** 2, rel=0.35)
+    for name in ("green", "yellow", "purple"):
+        assert near(image, data.COLOURS[name]).sum() < 5, name
+    captions = data.describe(objects)
+    assert len(set(captions)) == 5
+    assert "a small red circle left of a large blue square" in captions
+    assert "a large blue square right of a small red circle" in captions
+    for caption in captions:
+        assert sorted(OBJECT.findall(caption)) == [
+            ("large", "blue", "square"),
+            ("small", "red", "circle"),
+        ]
+
+
+def test_scenes_are_fixed_by_the_seed_and_captions_agree():
+    a, b = data.scenes(40, 32, seed=5), data.scenes(40, 32, seed=5)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert a.captions == b.captions
+    assert not np.array_equal(a.images, data.scenes(40, 32, seed=6).images)
+    counts = set()
+    for captions in a.captions:
+        found = [sorted(OBJECT.findall(c)) for c in captions]
+        assert all(f == found[0] for f in found) and 1 <= len(found[0]) <= 3
+        counts.add(len(found[0]))
+    assert counts == {1, 2, 3}
+
+
+def test_words_vocabulary_and_teacher_forcing():
+    assert data.tokenize("A dog, running; on the beach's sand!") == [
+        "a", "dog", "running", "on", "the", "beach's", "sand",
+    ]  # fmt: skip
+    vocabulary = data.Vocabulary.build([["a red circle", "a red square"], ["a circle"]], 2)
+    assert vocabulary.words == ["<pad>", "<unk>", "<start>", "<end>", "a", "circle", "red"]
+    ids = vocabulary.encode("A red triangle")
+    assert ids == [4, 6, data.UNKNOWN]
+    x, y = data.teacher_forcing(ids, 6)
+    assert x.tolist() == [data.START, 4, 6, 1, 0, 0]
+    assert y.tolist() == [4, 6, 1, data.END, 0, 0]
+    assert vocabulary.decode([4, 6, 5, data.END, 4, 4]) == "a red circle"
+    cut_x, cut_y = data.teacher_forcing(list(range(4, 14)), 4)
+    assert cut_x.tolist() == [data.START, 4, 5, 6] and cut_y.tolist() == [4, 5, 6, data.END]
+
+
+def test_batches_draw_captions_and_weigh_out_padding():
+    part = data.scenes(10, 16, seed=0)
+    vocabulary = data.Vocabulary.build(part.captions, 1)
+    config = dataclasses.replace(Config(), batch_size=4, max_length=20)
+    batches = data.Batches(part, vocabulary, config, seed=0)
+    assert len(batches) == 3
+    x, y, w = batches[2]
+    assert x["image"].shape == (2, 16, 16, 3) and x["words"].shape == y.shape == w.shape == (2, 20)
+    np.testing.assert_array_equal(w, (y != data.PAD).astype("float32"))
+    fixed = data.Batches(part, vocabulary, config, seed=0, fixed=True)
+    x, y, _ = fixed[0]
+    np.testing.assert_array_equal(x["image"], part.images[:4])
+    assert vocabulary.decode(y[0]) == part.captions[0][0]
+
+
+def test_bleu_matches_nltk():
+    from nltk.translate.bleu_score import corpus_bleu
+
+    words = "a small red circle large blue square left of right and".split()
+    rng = random.Random(0)
+    weights = [(1.0,), (0.5, 0.5), (1 / 3,) * 3, (0.25,) * 4]
+    for _ in range(50):
+        n = rng.randint(1, 6)
+        refs = [
+            [
+                [rng.choice(words) for _ in range(rng.randint(1, 10))]
+                for _ in range(rng.randint(1, 5))
+            ]
+            for _ in range(n)
+        ]
+        hyps = [[rng.choice(words) for _ in range(rng.randint(0, 10))] for _ in range(n)]
+        ours = evaluate.corpus_bleu(refs, hyps)
+        for order, w in enumerate(weights, 1):
+            with warnings.catch_warnings():  # nltk warns when a precision is zero
+                warnings.simplefilter("ignore")
+                expected = corpus_bleu(refs, hyps, weights=w)
+            assert ours[f"bleu{order}"] == pytest.approx(expected, abs=1e-9)
+    assert (
+        evaluate.bleu(
+            [["a red circle left of a blue square"]], ["a red circle left of a blue square"]
+        )["bleu4"]
+        == 1.0
+    )
+
+
+def test_the_baseline_captions_everything_with_the_most_common_caption():
+    train = [["a red circle", "a blue square"], ["a red circle"]]
+    assert evaluate.most_common_caption(train) == "a red circle"
+    scores = evaluate.baseline(train, [["a red circle"], ["a green triangle"]])
+    assert 0 < scores["baseline_bleu1"] < 1
+
+
+def write_images(folder, names, size=(40, 30)):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(
+            folder / name
+        )
+
+
+@pytest.fixture
+def flickr8k_dir(tmp_path):
+    names = [f"{i}_abc.jpg" for i in range(6)]
+    write_images(tmp_path / "Flicker8k_Dataset", names)
+    text = tmp_path / "Flickr8k_text"
+    text.mkdir()
+    lines = [
+        f"{n}#{k}\tA dog number {i} runs , caption {k} ."
+        for i, n in enumerate(names)
+        for k in range(5)
+    ]
+    (text / "Flickr8k.token.txt").write_text("\n".join(lines) + "\n")
+    (text / "Flickr_8k.trainImages.txt").write_text("\n".join(names[:4]) + "\n")
+    (text / "Flickr_8k.devImages.txt").write_text(names[4] + "\n")
+    (text / "Flickr_8k.testImages.txt").write_text(names[5] + "\n")
+    return tmp_path
+
+
+def test_flickr8k_layout(flickr8k_dir):
+    splits = data.flickr8k(str(flickr8k_dir), 24)
+    assert [len(p) for p in (splits.train, splits.val, splits.test)] == [4, 1, 1]
+    assert splits.train.images.shape == (4, 24, 24, 3) and splits.train.images.dtype == np.uint8
+    assert splits.test.names == ["5_abc.jpg"]
+    assert splits.test.captions[0][2] == "A dog number 5 runs , caption 2 ."
+    (flickr8k_dir / "Flickr8k_text" / "Flickr8k.token.txt").unlink()
+    with pytest.raises(UserError, match="Flickr8k.token.txt"):
+        data.flickr8k(str(flickr8k_dir), 24)
+
+
+def test_coco_layout(tmp_path):
+    for split, ids in (("train", [1, 2, 3]), ("val", [10, 11, 12, 13])):
+        names = [f"COCO_{split}2014_{i:012d}.jpg" for i in ids]
+        write_images(tmp_path / f"{split}2014", names)
+        annotations = {
+            "images": [{"id": i, "file_name": n} for i, n in zip(ids, names, strict=True)],
+            "annotations": [
+                {"image_id": i, "id": 100 * i + k, "caption": f"thing {i} {k}"}
+                for i in ids
+                for k in range(2)
+            ],
+        }
+        (tmp_path / "annotations").mkdir(exist_ok=True)
+        (tmp_path / "annotations" / f"captions_{split}2014.json").write_text(
+            json.dumps(annotations)
+        )
+    splits = data.coco(str(tmp_path), 16)
+    assert [len(p) for p in (splits.train, splits.val, splits.test)] == [3, 2, 2]
+    assert splits.test.captions[1] == ["thing 13 0", "thing 13 1"]
+    (tmp_path / "annotations" / "captions_val2014.json").write_text("{not json")
+    with pytest.raises(UserError, match="not a COCO captions file"):
+        data.coco(str(tmp_path), 16)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("caption_run")
+    config = dataclasses.replace(Config().quick(), epochs=3)
+    return workdir, config, train_and_evaluate(config, workdir, verbose=0)
+
+
+def test_quick_run_writes_finite_metrics_and_figures(quick_run):
+    workdir, config, metrics = quick_run
+    for key in ("bleu1", "bleu2", "bleu3", "bleu4", "baseline_bleu4", "test_loss"):
+        assert np.isfinite(metrics[key]), key
+    assert metrics["test_loss"] < math.log(metrics["vocabulary_size"]) - 0.5  # below guessing
+    for name in (
+        "captions.png",
+        "learning.png",
+        "test_captions.txt",
+        "vocabulary.json",
+        "model.keras",
+    ):
+        assert (workdir / name).exists(), name
+    assert len((workdir / "test_captions.txt").read_text().splitlines()) == config.test_scenes
+
+
+def random_captioner(max_length=20):
+    """An untrained captioner with large random weights: decisive, varied captions."""
+    config = dataclasses.replace(Config().quick(), max_length=max_length)
+    part = data.scenes(64, config.image_size, seed=3)
+    vocabulary = data.Vocabulary.build(part.captions, 1)
+    _, captioner = build_models(config, vocabulary.words)
+    rng = np.random.default_rng(0)
+    for w in captioner.weights:
+        big = (
+            rng.uniform(0.5, 2.0, w.shape) if "variance" in w.path else rng.normal(0, 0.5, w.shape)
+        )
+        w.assign(big.astype("float32"))
+    return captioner, data.scenes(12, config.image_size, seed=99).images
+
+
+def test_a_beam_of_one_is_greedy():
+    captioner, images = random_captioner()
+    greedy = decoding.greedy_ids(captioner, images)
+    assert len({tuple(row) for row in greedy}) > 3  # the captions differ between images
+    np.testing.assert_array_equal(decoding.beam_ids(captioner, images, beam=1), greedy)
+
+
+def test_a_beam_as_wide_as_the_vocabulary_finds_the_likeliest_two_word_caption():
+    captioner, images = random_captioner(max_length=2)
+    images = images[:3]
+    size = len(captioner.get_layer("decoder").vocabulary)
+    found = decoding.beam_ids(captioner, images, beam=size)
+    every = np.array(
+        [(a, b if a != data.END else data.PAD) for a in range(size) for b in range(size)]
+    )
+    for image, ids in zip(images, found, strict=True):
+        scores = log_probability(captioner, np.repeat(image[None], len(every), 0), every)
+        best = log_probability(captioner, image[None], ids[None])[0]
+        assert best == pytest.approx(scores.max(), abs=1e-4)
+    assert not np.array_equal(found, decoding.greedy_ids(captioner, images))  # greedy misses it
+
+
+def log_probability(captioner, images, ids):
+    """Sum of log-probabilities of each caption's words up to and with <end>."""
+    resize, encode, decoder = decoding.parts(captioner)
+    state = decoder.start(encode(resize(images.astype("float32"))))
+    words = np.full(len(images), data.START, "int32")
+    total, done = np.zeros(len(images)), np.zeros(len(images), bool)
+    for t in range(ids.shape[1]):
+        logits, state = decoder.step(words, state)
+        logp = decoding._log_softmax(keras.ops.convert_to_numpy(logits).astype("float64"))
+        total += np.where(done, 0.0, logp[np.arange(len(images)), ids[:, t]])
+        done |= ids[:, t] == data.END
+        words = ids[:, t]
+    return total
+
+
+def test_saved_and_exported_models_caption_alike_in_a_fresh_process(quick_run):
+    workdir, config, _ = quick_run
+    images = data.scenes(6, 48, seed=7).images.astype("float32")  # another size: resized inside
+    answers = check_fresh_process(workdir, images, imports=("projects.image_captioning.model",))
+    captioner = keras.saving.load_model(workdir / "model.keras")
+    np.testing.assert_array_equal(answers["keras"], decoding.greedy_ids(captioner, images))
+    if "export" in answers:
+        np.testing.assert_array_equal(answers["export"], answers["keras"])
+
+
+def test_predict_captions_a_picture_and_refuses_bad_input(quick_run, tmp_path, capsys):
+    workdir, _, _ = quick_run
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(
+        data.draw([("circle", "red", "large", 1)], 200, np.random.default_rng(0))
+    ).convert("L").save(photo)
+    predict.main(["--run", str(workdir), str(photo)])
+    predict.main(["--run", str(workdir), "--beam", "3", str(photo)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{photo}: ") for line in lines)
+    words = set(json.loads((workdir / "vocabulary.json").read_text()))
+    assert set(lines[0].split(": ", 1)[1].split()) <= words
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("hello")
+    for argv in ([str(not_image)], [str(tmp_path / "missing.png")], ["--beam", "0", str(photo)]):
+        with pytest.raises(SystemExit) as exit_info:
+            predict.main(["--run", str(workdir), *argv])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error:") and len(err.splitlines()) == 1
+
+
+def test_config_errors():
+    with pytest.raises(UserError, match="--data_dir"):
+        Config(dataset="flickr8k").validate()
+    with pytest.raises(UserError, match="multiple of 8"):
+        Config(image_size=60).validate()
+
+
+def test_flickr8k_quick_run_and_predict_on_jax_without_tensorflow(flickr8k_dir, tmp_path):
+    flags = ["--quick", "--dataset=flickr8k", f"--data_dir={flickr8k_dir}", "--min_count=1",
+             "--batch_size=2", "--epochs=1", f"--runs_dir={tmp_path}"]  # fmt: skip
+    done = run_module("projects.image_captioning.train", flags)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Flickr8k in" in done.stdout and "test BLEU-1" in done.stdout
+    run = tmp_path / "image_captioning" / "latest"
+    photo = flickr8k_dir / "Flicker8k_Dataset" / "0_abc.jpg"
+    answer = run_module("projects.image_captioning.predict", ["--run", run, "--beam", "2", photo])
+    assert answer.returncode == 0 and answer.stdout.startswith(f"{photo}: "), answer.stderr[-2000:]
