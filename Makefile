@@ -61,13 +61,14 @@ test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 test-full: $(VENV)/.installed ## every test, including the slow ones
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(VENV)/.installed ## benchmarks against references, side by side (~60 min: mnist ~9, text ~30, word2vec ~15)
+bench: $(VENV)/.installed ## benchmarks against references, side by side (~75 min: mnist ~9, text ~30, word2vec ~15, caption ~14)
 	$(PY) -m benchmarks.iris_reference
 	$(PY) -m benchmarks.stock_reference
 	$(PY) -m benchmarks.augment_cost
 	$(PY) -m benchmarks.mnist_reference
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) -m benchmarks.text_reference
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) -m benchmarks.word2vec_reference
+	$(PY) -m projects.image_captioning.train
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(PY) -m ruff check .

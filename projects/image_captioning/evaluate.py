@@ -5,9 +5,16 @@ BLEU (Papineni et al. 2002), as nltk's corpus_bleu computes it without smoothing
 precisions clipped by the most any one reference has, summed over the corpus; their geometric
 mean with equal weights; times the brevity penalty against the closest reference length. Written
 here (about 30 lines) so the template needs no nltk at run time; a test checks it against nltk.
+
+Scoring a finished run's test images again, with another beam width (no training):
+
+    python -m projects.image_captioning.evaluate --beam 3 [--run runs/image_captioning/<id>]
 """
 
+import argparse
 import math
+import re
+import time
 from collections import Counter
 
 from projects.image_captioning.data import tokenize
@@ -55,6 +62,48 @@ def bleu(references: list[list[str]], captions: list[str]) -> dict:
     return corpus_bleu(refs, [tokenize(c) for c in captions])
 
 
+def exact_share(references: list[list[str]], captions: list[str]) -> float:
+    """The share of captions that are, word for word, one of their image's references."""
+    hits = [
+        tokenize(c) in [tokenize(r) for r in refs]
+        for c, refs in zip(captions, references, strict=True)
+    ]
+    return sum(hits) / max(len(hits), 1)
+
+
+SCENE_OBJECT = re.compile(r"a (small|large) (\w+) (circle|square|triangle)")
+
+
+def scene_objects(caption: str) -> list[tuple[str, str, str]]:
+    """(size, colour, shape) of each shape a scene caption names, left to right ("... right
+    of ..." captions name them right to left)."""
+    found = SCENE_OBJECT.findall(caption)
+    return found[::-1] if "right of" in caption else found
+
+
+def scene_errors(references: list[list[str]], captions: list[str]) -> dict:
+    """What a scene captioner gets wrong: the share of captions naming the wrong number of
+    shapes, and among shapes in captions with the right number, the share with a wrong size,
+    colour or shape (the first reference of a scene names its shapes left to right)."""
+    wrong_count, objects, wrong = 0, 0, [0, 0, 0]
+    for refs, caption in zip(references, captions, strict=True):
+        truth, said = scene_objects(refs[0]), scene_objects(caption)
+        if len(truth) != len(said):
+            wrong_count += 1
+            continue
+        for a, b in zip(truth, said, strict=True):
+            objects += 1
+            for k in range(3):
+                wrong[k] += a[k] != b[k]
+    share = max(objects, 1)
+    return {
+        "wrong_count_share": wrong_count / max(len(captions), 1),
+        "wrong_size_share": wrong[0] / share,
+        "wrong_colour_share": wrong[1] / share,
+        "wrong_shape_share": wrong[2] / share,
+    }
+
+
 def most_common_caption(train_captions: list[list[str]]) -> str:
     """The caption written most often in training (ties: the shortest, then alphabetical)."""
     counts = Counter(" ".join(tokenize(c)) for caps in train_captions for c in caps)
@@ -66,3 +115,48 @@ def baseline(train_captions: list[list[str]], references: list[list[str]]) -> di
     that ignores the image gets."""
     caption = most_common_caption(train_captions)
     return {f"baseline_{k}": v for k, v in bleu(references, [caption] * len(references)).items()}
+
+
+def main(argv=None) -> None:
+    import keras
+
+    from common import runs
+    from common.config import Parser, load_config
+    from common.export import load_for_inference
+    from projects.image_captioning import data, decoding, model  # noqa: F401  (the decoder)
+    from projects.image_captioning.config import Config
+    from projects.image_captioning.predict import beam_width
+
+    parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--run", default=None, help="run directory (default: the latest run)")
+    parser.add_argument("--beam", type=beam_width, default=1, help="beam width (default: 1)")
+    args = parser.parse_args(argv)
+    workdir = runs.resolve_run("image_captioning", args.run)
+    load_for_inference(workdir)  # a one-line error for a run that did not finish
+    config = load_config(Config, workdir / "config.json")
+    test = data.load(config).test
+    captioner = keras.saving.load_model(workdir / "model.keras")
+    vocabulary = data.Vocabulary(captioner.get_layer("decoder").vocabulary)
+    start = time.time()
+    captions = [
+        vocabulary.decode(r) for r in decoding.caption_ids(captioner, test.images, args.beam)
+    ]
+    scores = bleu(test.captions, captions)
+    print(
+        f"{len(test):,} test images, beam {args.beam} ({time.time() - start:.0f} s): "
+        + ", ".join(f"BLEU-{n} {scores[f'bleu{n}']:.3f}" for n in ORDERS)
+        + f"; {exact_share(test.captions, captions):.1%} word for word one of the references"
+    )
+    if config.dataset == "scenes":
+        errors = scene_errors(test.captions, captions)
+        print(
+            f"wrong number of shapes in {errors['wrong_count_share']:.1%} of the captions; of the "
+            f"shapes in the others, wrong size {errors['wrong_size_share']:.1%}, colour "
+            f"{errors['wrong_colour_share']:.1%}, shape {errors['wrong_shape_share']:.1%}"
+        )
+
+
+if __name__ == "__main__":
+    from common.errors import main_guard
+
+    main_guard(main)()

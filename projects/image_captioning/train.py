@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from common import runs, runtime
 from common.config import parse_config
@@ -99,19 +98,14 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     test = splits.test
     ids = decoding.caption_ids(captioner, test.images, config.beam)
     captions = [vocabulary.decode(row) for row in ids]
-    exact = np.mean(
-        [
-            c in {" ".join(data.tokenize(r)) for r in refs}
-            for c, refs in zip(captions, test.captions, strict=True)
-        ]
-    )
     test_loss = trainer.evaluate(
         data.Batches(test, vocabulary, config, config.seed, fixed=True), verbose=0, return_dict=True
     )
     metrics = {
         **evaluate.bleu(test.captions, captions),
         **evaluate.baseline(splits.train.captions, test.captions),
-        "exact_share": float(exact),
+        "exact_share": evaluate.exact_share(test.captions, captions),
+        **(evaluate.scene_errors(test.captions, captions) if config.dataset == "scenes" else {}),
         "test_loss": float(test_loss["loss"]),
         "test_word_accuracy": float(test_loss["word_accuracy"]),
         "beam": config.beam,

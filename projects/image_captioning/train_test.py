@@ -127,6 +127,27 @@ def test_bleu_matches_nltk():
     )
 
 
+def test_scene_errors_name_what_a_caption_got_wrong():
+    refs = [["a small red circle and a large blue square"], ["a small red circle"]]
+    assert evaluate.scene_objects("a large blue square right of a small red circle") == [
+        ("small", "red", "circle"), ("large", "blue", "square"),
+    ]  # fmt: skip
+    right = [
+        "there is a large blue square to the right of a small red circle",
+        "one shape a small red circle",
+    ]
+    assert evaluate.scene_errors(refs, right) == {
+        "wrong_count_share": 0.0, "wrong_size_share": 0.0,
+        "wrong_colour_share": 0.0, "wrong_shape_share": 0.0,
+    }  # fmt: skip
+    errors = evaluate.scene_errors(
+        refs,
+        ["a small red square and a large blue square", "a small red circle and a small red circle"],
+    )
+    assert errors["wrong_count_share"] == 0.5 and errors["wrong_shape_share"] == 0.5
+    assert errors["wrong_colour_share"] == errors["wrong_size_share"] == 0.0
+
+
 def test_the_baseline_captions_everything_with_the_most_common_caption():
     train = [["a red circle", "a blue square"], ["a red circle"]]
     assert evaluate.most_common_caption(train) == "a red circle"
