@@ -48,7 +48,10 @@ def python(*args, **kwargs):
     )
 
 
-@pytest.mark.parametrize("where", ["after_backup", "before_backup"])
+@pytest.mark.parametrize(
+    "where",  # the kill before the backup is the rarer case: in `make test-full` only
+    ["after_backup", pytest.param("before_backup", marks=pytest.mark.slow)],
+)
 def test_killed_run_resumes_with_every_epoch_once(tmp_path, where):
     killed = python("-c", KILLER.format(kill_at=KILL_AT, epochs=EPOCHS), str(tmp_path), where)
     assert killed.returncode == -9, killed.stderr

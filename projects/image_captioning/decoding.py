@@ -22,12 +22,10 @@ def parts(captioner: keras.Model):
 
 
 def greedy_ids(captioner: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """(n, max_length) word ids from the captioner itself."""
-    out = [
-        keras.ops.convert_to_numpy(captioner(images[i : i + batch_size].astype("float32")))
-        for i in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(out)
+    """(n, max_length) word ids from the captioner itself (`predict` compiles it once per
+    batch shape; calling the model directly would trace its loop again at every call on JAX)."""
+    ids = captioner.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
+    return np.asarray(ids)
 
 
 def beam_ids(captioner: keras.Model, images: np.ndarray, beam: int, batch_size: int = 64):

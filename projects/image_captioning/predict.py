@@ -19,6 +19,7 @@ from common.config import Parser
 from common.errors import main_guard
 from common.export import load_for_inference
 from projects.image_captioning import data
+from projects.image_captioning import model as _model  # noqa: F401  (registers the decoder layer)
 
 
 def beam_width(text: str) -> int:
@@ -40,7 +41,7 @@ def captions(workdir, images: list[np.ndarray], beam: int = 1) -> list[str]:
         return [vocabulary.decode(predict(image[None].astype("float32"))[0]) for image in images]
     import keras
 
-    from projects.image_captioning import decoding, model  # noqa: F401  (registers the decoder)
+    from projects.image_captioning import decoding
 
     load_for_inference(workdir)  # raises the "did not finish" error for an unfinished run
     captioner = keras.saving.load_model(workdir / "model.keras")

@@ -333,11 +333,12 @@ def test_config_errors():
 
 def test_flickr8k_quick_run_and_predict_on_jax_without_tensorflow(flickr8k_dir, tmp_path):
     flags = ["--quick", "--dataset=flickr8k", f"--data_dir={flickr8k_dir}", "--min_count=1",
-             "--batch_size=2", "--epochs=1", f"--runs_dir={tmp_path}"]  # fmt: skip
+             "--batch_size=2", "--epochs=1", "--max_length=6", "--samples=0",
+             f"--runs_dir={tmp_path}"]  # fmt: skip
     done = run_module("projects.image_captioning.train", flags)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Flickr8k in" in done.stdout and "test BLEU-1" in done.stdout
     run = tmp_path / "image_captioning" / "latest"
     photo = flickr8k_dir / "Flicker8k_Dataset" / "0_abc.jpg"
-    answer = run_module("projects.image_captioning.predict", ["--run", run, "--beam", "2", photo])
+    answer = run_module("projects.image_captioning.predict", ["--run", run, photo])
     assert answer.returncode == 0 and answer.stdout.startswith(f"{photo}: "), answer.stderr[-2000:]
