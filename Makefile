@@ -52,7 +52,7 @@ word2vec: export KERAS_BACKEND ?= tensorflow
 word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against gensim (~4 min)
 	$(PY) -m projects.word2vec.train $(ARGS)
 
-caption: $(VENV)/.installed ## CNN encoder + LSTM decoder writing captions of generated scenes, BLEU (~12 min)
+caption: $(VENV)/.installed ## CNN encoder + LSTM decoder writing captions of generated scenes, BLEU (~9 min)
 	$(PY) -m projects.image_captioning.train $(ARGS)
 
 test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
@@ -61,7 +61,7 @@ test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 test-full: $(VENV)/.installed ## every test, including the slow ones
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(VENV)/.installed ## benchmarks against references, side by side (~75 min: mnist ~9, text ~30, word2vec ~15, caption ~14)
+bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 min: mnist ~9, text ~30, word2vec ~15, caption ~9)
 	$(PY) -m benchmarks.iris_reference
 	$(PY) -m benchmarks.stock_reference
 	$(PY) -m benchmarks.augment_cost

@@ -27,7 +27,7 @@ class Config:
     optimizer: OptimizerName = "adam"
     learning_rate: float = 2e-3  # peak of the cosine schedule
     clipnorm: float = 1.0  # recurrent decoders can spike; clip each gradient's norm
-    epochs: int = 8  # passes over the training images (about 80 s each on a 2-core CPU)
+    epochs: int = 8  # passes over the training images (about 60 s each on a 2-core CPU)
     max_minutes: float = 15.0  # stop training after this many minutes (0: no limit)
     beam: int = 1  # beam width for the test captions (1: greedy, as the exported model does)
     samples: int = 3  # validation captions printed after each epoch

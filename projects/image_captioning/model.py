@@ -18,16 +18,16 @@ from projects.image_captioning.data import END, PAD, START
 
 
 def encoder(config) -> keras.Model:
-    """Three blocks of convolution, batch normalization, ReLU and max pooling, each halving the
-    image, then one dense layer: an image vector that still knows where things are (flattened,
-    not averaged over positions)."""
+    """Three blocks of convolution, ReLU and max pooling, each halving the image, then one dense
+    layer: an image vector that still knows where things are (flattened, not averaged over
+    positions). No batch normalization: with it, a shape classifier on this encoder learned to
+    0.95 training accuracy but 0.35 held out in inference mode (chance 0.33); without it, 0.99
+    held out (benchmarks/caption_encoder_probe.py)."""
     image = keras.Input((config.image_size, config.image_size, 3), name="pixels")
     x = layers.Rescaling(1 / 255)(image)
     for block in range(3):
         filters = config.filters * 2**block
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
     x = layers.Dense(config.features, activation="relu")(x)
