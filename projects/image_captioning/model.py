@@ -141,9 +141,10 @@ def build_models(config, vocabulary: list[str]) -> tuple[keras.Model, keras.Mode
     resized = layers.Resizing(config.image_size, config.image_size, antialias=True, name="resize")(
         raw
     )
-    # training=False fixed in the graph: called without a training flag, a functional model
-    # runs a nested one in training mode (batch statistics, moving averages updated), and the
-    # captioner is only ever used to write captions
+    # training=False fixed in the graph: the captioner only ever writes captions. Called without
+    # a training flag, an earlier version of it (batch normalization in the encoder) ran the
+    # encoder in training mode on both backends; a minimal nested model does not, so the cause
+    # is not pinned down, and the flag is set here rather than trusted
     features = encode(resized, training=False)
     captioner = keras.Model(raw, decoder(features, training=False), name="captioner")
     return trainer, captioner
