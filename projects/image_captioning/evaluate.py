@@ -64,11 +64,13 @@ def bleu(references: list[list[str]], captions: list[str]) -> dict:
 
 def exact_share(references: list[list[str]], captions: list[str]) -> float:
     """The share of captions that are, word for word, one of their image's references."""
-    hits = [
-        tokenize(c) in [tokenize(r) for r in refs]
-        for c, refs in zip(captions, references, strict=True)
-    ]
+    hits = [is_reference(c, refs) for c, refs in zip(captions, references, strict=True)]
     return sum(hits) / max(len(hits), 1)
+
+
+def is_reference(caption: str, references: list[str]) -> bool:
+    """Whether a caption is, word for word, one of the references."""
+    return tokenize(caption) in [tokenize(r) for r in references]
 
 
 SCENE_OBJECT = re.compile(r"a (small|large) (\w+) (circle|square|triangle)")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from common.runs import save_figure
+from projects.image_captioning.evaluate import is_reference
 
 
 def _plt():
@@ -30,7 +31,7 @@ def captioned_images(images, generated, references, path: Path, columns: int = 4
     cells = zip(np.atleast_1d(axes).ravel(), images, generated, references, strict=False)
     for ax, image, caption, refs in cells:
         ax.imshow(image, interpolation="nearest")
-        exact = caption in {" ".join(r.lower().split()) for r in refs}
+        exact = is_reference(caption, refs)
         ax.set_title("\n".join(textwrap.wrap(caption, 36)), fontsize=8,
                      color="darkgreen" if exact else "firebrick")  # fmt: skip
         ax.text(0, -0.03, "\n".join(textwrap.wrap(f"reference: {refs[0]}", 40)), fontsize=7,

@@ -101,6 +101,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     test_loss = trainer.evaluate(
         data.Batches(test, vocabulary, config, config.seed, fixed=True), verbose=0, return_dict=True
     )
+    history = runs.read_history(workdir)
     metrics = {
         **evaluate.bleu(test.captions, captions),
         **evaluate.baseline(splits.train.captions, test.captions),
@@ -112,7 +113,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         "test_images": len(test),
         "vocabulary_size": len(vocabulary),
         "train_seconds": seconds,
-        "epochs_run": len(runs.read_history(workdir).get("epoch", [])),
+        "epochs_run": len(history.get("epoch", [])),
     }
     lines = [
         f"{n}\t{c}\t{' | '.join(r)}"
@@ -123,7 +124,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     figures.captioned_images(
         test.images[:shown], captions[:shown], test.captions[:shown], Path(workdir, "captions.png")
     )
-    figures.learning(runs.read_history(workdir), Path(workdir, "learning.png"))
+    figures.learning(history, Path(workdir, "learning.png"))
     runs.finish(
         workdir, captioner, metrics, test.images[:4].astype("float32"), title="image_captioning"
     )
