@@ -43,7 +43,8 @@ text: export KERAS_BACKEND ?= jax
 text: $(VENV)/.installed ## character-level GRU on Shakespeare, in nats per character (~14 min)
 	$(PY) -m projects.text_lstm.train $(ARGS)
 
-text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing and exploding gradients
+text-demos: export KERAS_BACKEND ?= jax
+text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing and exploding gradients (~3 min)
 	$(PY) -m projects.text_lstm.demos $(ARGS)
 
 # word2vec's step runs faster under TensorFlow with XLA than under JAX on a CPU
@@ -69,6 +70,17 @@ bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 mi
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) -m benchmarks.text_reference
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) -m benchmarks.word2vec_reference
 	$(PY) -m projects.image_captioning.train
+
+new: $(VENV)/.installed ## a project from a template: make new NAME=my_iris FROM=iris [DEST=../my_iris]
+	$(PY) -m tools.new "$(NAME)" "$(FROM)" $(if $(DEST),--dest "$(DEST)")
+
+# Every other folder of projects/ with a train.py (made by make new, or copied by hand) is a
+# target of its own: make my_iris runs python -m projects.my_iris.train.
+NAMED    := xor iris word2vec
+PROJECTS := $(filter-out $(NAMED),$(patsubst projects/%/train.py,%,$(wildcard projects/*/train.py)))
+.PHONY: new $(PROJECTS)
+$(PROJECTS): $(VENV)/.installed
+	$(PY) -m projects.$@.train $(ARGS)
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(PY) -m ruff check .

@@ -9,7 +9,7 @@ beams; the loop over the caption's words is in Python, around one call of the de
 import keras
 import numpy as np
 
-from projects.image_captioning.data import END, PAD, START
+from .data import END, PAD, START
 
 
 def parts(captioner: keras.Model):

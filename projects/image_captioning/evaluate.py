@@ -17,7 +17,8 @@ import re
 import time
 from collections import Counter
 
-from projects.image_captioning.data import tokenize
+from . import NAME
+from .data import tokenize
 
 ORDERS = (1, 2, 3, 4)
 
@@ -125,15 +126,16 @@ def main(argv=None) -> None:
     from common import runs
     from common.config import Parser, load_config
     from common.export import load_for_inference
-    from projects.image_captioning import data, decoding, model  # noqa: F401  (the decoder)
-    from projects.image_captioning.config import Config
-    from projects.image_captioning.predict import beam_width
+
+    from . import data, decoding, model  # noqa: F401  (the decoder)
+    from .config import Config
+    from .predict import beam_width
 
     parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--run", default=None, help="run directory (default: the latest run)")
     parser.add_argument("--beam", type=beam_width, default=1, help="beam width (default: 1)")
     args = parser.parse_args(argv)
-    workdir = runs.resolve_run("image_captioning", args.run)
+    workdir = runs.resolve_run(NAME, args.run)
     load_for_inference(workdir)  # a one-line error for a run that did not finish
     config = load_config(Config, workdir / "config.json")
     test = data.load(config).test

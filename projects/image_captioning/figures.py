@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from common.runs import save_figure
-from projects.image_captioning.evaluate import is_reference
+
+from .evaluate import is_reference
 
 
 def _plt():

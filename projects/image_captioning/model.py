@@ -14,7 +14,7 @@ served model needs only an image. Beam search (decoding.py) uses the decoder one
 import keras
 from keras import layers, ops
 
-from projects.image_captioning.data import END, PAD, START
+from .data import END, PAD, START
 
 
 def encoder(config) -> keras.Model:
@@ -34,7 +34,7 @@ def encoder(config) -> keras.Model:
     return keras.Model(image, x, name="encoder")
 
 
-@keras.saving.register_keras_serializable(package="image_captioning")
+@keras.saving.register_keras_serializable(package=__package__)
 class CaptionDecoder(layers.Layer):
     """Image vector -> caption. `call(features, words)` gives the logits of the next word at
     each step (teacher forcing); `call(features)` writes a caption greedily, inside the graph

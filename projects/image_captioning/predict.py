@@ -18,8 +18,9 @@ from common import runs
 from common.config import Parser
 from common.errors import main_guard
 from common.export import load_for_inference
-from projects.image_captioning import data
-from projects.image_captioning import model as _model  # noqa: F401  (registers the decoder layer)
+
+from . import NAME, data
+from . import model as _model  # noqa: F401  (registers the decoder layer)
 
 
 def beam_width(text: str) -> int:
@@ -41,7 +42,7 @@ def captions(workdir, images: list[np.ndarray], beam: int = 1) -> list[str]:
         return [vocabulary.decode(predict(image[None].astype("float32"))[0]) for image in images]
     import keras
 
-    from projects.image_captioning import decoding
+    from . import decoding
 
     load_for_inference(workdir)  # raises the "did not finish" error for an unfinished run
     captioner = keras.saving.load_model(workdir / "model.keras")
@@ -60,7 +61,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
     args = parser.parse_args(argv)
-    workdir = runs.resolve_run("image_captioning", args.run)
+    workdir = runs.resolve_run(NAME, args.run)
     images = [data.read_rgb(path) for path in args.images]
     for path, caption in zip(args.images, captions(workdir, images, args.beam), strict=True):
         print(f"{path}: {caption}")

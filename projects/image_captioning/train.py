@@ -17,11 +17,11 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
-from projects.image_captioning import data, decoding, evaluate, figures
-from projects.image_captioning.config import Config
-from projects.image_captioning.model import build_models
 
-NAME = "image_captioning"
+from . import NAME, data, decoding, evaluate, figures
+from .config import Config
+from .model import build_models
+
 PROGRESS_SECONDS = 30
 FIGURE_IMAGES = 12
 

@@ -17,10 +17,11 @@ from PIL import Image
 from common.errors import UserError
 from common.export import check_fresh_process
 from common.testing import run_module
-from projects.image_captioning import data, decoding, evaluate, predict
-from projects.image_captioning.config import Config
-from projects.image_captioning.model import build_models
-from projects.image_captioning.train import train_and_evaluate
+
+from . import NAME, data, decoding, evaluate, predict
+from .config import Config
+from .model import build_models
+from .train import train_and_evaluate
 
 OBJECT = re.compile(r"a (small|large) (\w+) (circle|square|triangle)")
 
@@ -298,7 +299,7 @@ def log_probability(captioner, images, ids):
 def test_saved_and_exported_models_caption_alike_in_a_fresh_process(quick_run):
     workdir, config, _ = quick_run
     images = data.scenes(6, 48, seed=7).images.astype("float32")  # another size: resized inside
-    answers = check_fresh_process(workdir, images, imports=("projects.image_captioning.model",))
+    answers = check_fresh_process(workdir, images, imports=(f"{__package__}.model",))
     captioner = keras.saving.load_model(workdir / "model.keras")
     np.testing.assert_array_equal(answers["keras"], decoding.greedy_ids(captioner, images))
     if "export" in answers:
@@ -338,10 +339,10 @@ def test_flickr8k_quick_run_and_predict_on_jax_without_tensorflow(flickr8k_dir, 
     flags = ["--quick", "--dataset=flickr8k", f"--data_dir={flickr8k_dir}", "--min_count=1",
              "--batch_size=2", "--epochs=1", "--max_length=6", "--samples=0",
              f"--runs_dir={tmp_path}"]  # fmt: skip
-    done = run_module("projects.image_captioning.train", flags)
+    done = run_module(f"{__package__}.train", flags)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Flickr8k in" in done.stdout and "test BLEU-1" in done.stdout
-    run = tmp_path / "image_captioning" / "latest"
+    run = tmp_path / NAME / "latest"
     photo = flickr8k_dir / "Flicker8k_Dataset" / "0_abc.jpg"
-    answer = run_module("projects.image_captioning.predict", ["--run", run, photo])
+    answer = run_module(f"{__package__}.predict", ["--run", run, photo])
     assert answer.returncode == 0 and answer.stdout.startswith(f"{photo}: "), answer.stderr[-2000:]

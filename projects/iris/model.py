@@ -5,7 +5,8 @@ from keras import layers
 
 from common.initializers import xavier
 from common.normalization import scaler_layer
-from projects.iris.data import FEATURES, SPECIES
+
+from .data import FEATURES, SPECIES
 
 
 def build_model(config, x_train) -> keras.Model:

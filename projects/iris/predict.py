@@ -14,7 +14,9 @@ from common import runs
 from common.config import Parser
 from common.errors import UserError, main_guard
 from common.export import load_for_inference
-from projects.iris.data import FEATURES, SPECIES
+
+from . import NAME
+from .data import FEATURES, SPECIES
 
 MAX_CM = 100.0  # a flower measured in millimetres by mistake is caught, not classified
 
@@ -42,7 +44,7 @@ def main(argv=None) -> None:
     parser.add_argument("values", nargs="*", metavar="CM", help=", ".join(FEATURES))
     args = parser.parse_args(argv)
     x = parse_measurements(args.values)
-    probabilities = load_for_inference(runs.resolve_run("iris", args.run))(x)[0]
+    probabilities = load_for_inference(runs.resolve_run(NAME, args.run))(x)[0]
     best = int(np.argmax(probabilities))
     print(f"{SPECIES[best]} ({probabilities[best]:.1%})")
     for name, p in zip(SPECIES, probabilities, strict=True):

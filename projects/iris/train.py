@@ -14,11 +14,10 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
-from projects.iris import data
-from projects.iris.config import Config
-from projects.iris.model import build_model
 
-NAME = "iris"
+from . import NAME, data
+from .config import Config
+from .model import build_model
 
 
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:

@@ -9,10 +9,11 @@ import pytest
 from common.errors import UserError
 from common.export import check_fresh_process
 from common.testing import run_module
-from projects.iris import data, predict
-from projects.iris.config import Config
-from projects.iris.model import build_model
-from projects.iris.train import train_and_evaluate
+
+from . import NAME, data, predict
+from .config import Config
+from .model import build_model
+from .train import train_and_evaluate
 
 
 def test_split_is_stratified_and_disjoint():
@@ -84,12 +85,12 @@ def test_predict_rejects_bad_measurements(values, message):
 
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
-    done = run_module("projects.iris.train", ["--quick", f"--runs_dir={tmp_path}"])
+    done = run_module(f"{__package__}.train", ["--quick", f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "iris" / "latest"
+    run = tmp_path / NAME / "latest"
     assert json.loads((run / "metrics.json").read_text())["test_accuracy"] > 0.5
     assert (run / "model.keras").exists() and not (run / "export").exists()
-    answer = run_module("projects.iris.predict", ["--run", run, "5.1", "3.5", "1.4", "0.2"])
+    answer = run_module(f"{__package__}.predict", ["--run", run, "5.1", "3.5", "1.4", "0.2"])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.split()[0] in data.SPECIES
 

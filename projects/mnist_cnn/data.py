@@ -21,7 +21,8 @@ import numpy as np
 
 from common import datasets
 from common.errors import UserError
-from projects.mnist_cnn.idx import read_idx
+
+from .idx import read_idx
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",

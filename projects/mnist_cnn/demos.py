@@ -24,9 +24,10 @@ from common import runtime  # noqa: E402
 from common.config import Parser  # noqa: E402
 from common.errors import main_guard  # noqa: E402
 from common.runs import save_figure  # noqa: E402
-from projects.mnist_cnn import data  # noqa: E402
-from projects.mnist_cnn.config import Config  # noqa: E402
-from projects.mnist_cnn.model import augmentation_block  # noqa: E402
+
+from . import data  # noqa: E402
+from .config import Config  # noqa: E402
+from .model import augmentation_block  # noqa: E402
 
 KERNELS = {
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],

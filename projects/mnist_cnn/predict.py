@@ -19,8 +19,10 @@ from common import runs
 from common.config import Parser, load_config
 from common.errors import UserError, main_guard
 from common.export import load_for_inference
-from projects.mnist_cnn.config import Config
-from projects.mnist_cnn.data import CLASS_NAMES
+
+from . import NAME
+from .config import Config
+from .data import CLASS_NAMES
 
 BOX = 20  # MNIST digits fit a 20x20 box ...
 SIZE = 28  # ... inside a 28x28 image
@@ -94,7 +96,7 @@ def main(argv=None) -> None:
     parser.add_argument("--save", default="", help="also write each 28x28 input to this folder")
     parser.add_argument("images", nargs="+", help="PNG or JPEG files")
     args = parser.parse_args(argv)
-    workdir = runs.resolve_run("mnist_cnn", args.run)
+    workdir = runs.resolve_run(NAME, args.run)
     names = CLASS_NAMES[load_config(Config, workdir / "config.json").dataset]
     batch = np.stack([to_mnist(read_grey(p), p) for p in args.images])
     probabilities = load_for_inference(workdir)(batch.astype("float32"))

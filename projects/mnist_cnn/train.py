@@ -19,11 +19,10 @@ from common.config import parse_config
 from common.encoding import one_hot
 from common.errors import UserError, main_guard
 from common.optimizers import build_optimizer
-from projects.mnist_cnn import data, figures
-from projects.mnist_cnn.config import Config
-from projects.mnist_cnn.model import build_model
 
-NAME = "mnist_cnn"
+from . import NAME, data, figures
+from .config import Config
+from .model import build_model
 
 
 def learning_rate(config: Config, steps_per_epoch: int):

@@ -19,11 +19,12 @@ from common import datasets
 from common.errors import UserError
 from common.export import check_fresh_process
 from common.testing import run_module
-from projects.mnist_cnn import data, predict
-from projects.mnist_cnn.config import Config
-from projects.mnist_cnn.idx import parse_idx, read_idx, write_idx
-from projects.mnist_cnn.model import build_model
-from projects.mnist_cnn.train import train_and_evaluate
+
+from . import NAME, data, predict
+from .config import Config
+from .idx import parse_idx, read_idx, write_idx
+from .model import build_model
+from .train import train_and_evaluate
 
 N_TEST = 297  # of scikit-learn's 1,797 digits; the other 1,500 train
 
@@ -257,13 +258,13 @@ def test_huge_picture_is_one_line(tmp_path, monkeypatch):
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
     flags = ["--quick", f"--data_dir={idx_dir}", "--epochs=3", "--val_size=200"]
-    done = run_module("projects.mnist_cnn.train", [*flags, f"--runs_dir={tmp_path}"])
+    done = run_module(f"{__package__}.train", [*flags, f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "mnist_cnn" / "latest"
+    run = tmp_path / NAME / "latest"
     assert json.loads((run / "metrics.json").read_text())["test_accuracy"] > 0.3  # chance: 0.1
     assert (run / "model.keras").exists() and not (run / "export").exists()
     path = draw_digit(tmp_path / "one.png")
-    answer = run_module("projects.mnist_cnn.predict", ["--run", run, path])
+    answer = run_module(f"{__package__}.predict", ["--run", run, path])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.startswith(f"{path}: ") and "top 3:" in answer.stdout
 

@@ -14,7 +14,7 @@ from keras import layers, ops
 CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
-@keras.saving.register_keras_serializable(package="stock_rnn")
+@keras.saving.register_keras_serializable(package=__package__)
 class LogReturns(layers.Layer):
     """(batch, days) prices -> (batch, days - 1) daily log returns log(p[t] / p[t-1])."""
 
@@ -22,7 +22,7 @@ class LogReturns(layers.Layer):
         return ops.log(prices[:, 1:] / prices[:, :-1])
 
 
-@keras.saving.register_keras_serializable(package="stock_rnn")
+@keras.saving.register_keras_serializable(package=__package__)
 class NextPrice(layers.Layer):
     """(predicted value, window of prices) -> next price: last * exp(r) for a log return."""
 

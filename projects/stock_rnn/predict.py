@@ -16,9 +16,13 @@ from common import runs
 from common.config import Parser, load_config
 from common.errors import main_guard
 from common.export import load_for_inference
-from projects.stock_rnn import model  # noqa: F401 (registers the custom layers of model.keras)
-from projects.stock_rnn.config import Config
-from projects.stock_rnn.data import read_prices
+
+from . import (
+    NAME,
+    model,  # noqa: F401 (registers the custom layers of model.keras)
+)
+from .config import Config
+from .data import read_prices
 
 
 def forecast(workdir, csv_path) -> dict:
@@ -42,7 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument("--run", default=None, help="run directory (default: the latest run)")
     parser.add_argument("csv", help="Yahoo-format CSV: Date, Open, High, Low, Close, ...")
     args = parser.parse_args(argv)
-    f = forecast(runs.resolve_run("stock_rnn", args.run), args.csv)
+    f = forecast(runs.resolve_run(NAME, args.run), args.csv)
     change = f["forecast"] / f["last_price"] - 1
     print(
         f"{f['column']} forecast for {f['date']} (the next weekday): {f['forecast']:.2f} "

@@ -14,12 +14,12 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import UserError, main_guard
 from common.optimizers import build_optimizer
-from projects.stock_rnn import data
-from projects.stock_rnn.baselines import drift, forecast_metrics, moving_average, persistence
-from projects.stock_rnn.config import Config
-from projects.stock_rnn.model import build_model, fit_stats, scaled_target
 
-NAME = "stock_rnn"
+from . import NAME, data
+from .baselines import drift, forecast_metrics, moving_average, persistence
+from .config import Config
+from .model import build_model, fit_stats, scaled_target
+
 ZOOM_DAYS = 60  # the last trading days shown close up in forecast.png
 MIN_WINDOW_DAYS = 5  # a walk-forward window shorter than a trading week measures nothing
 

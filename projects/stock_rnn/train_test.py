@@ -12,11 +12,12 @@ from common.config import save_config
 from common.errors import UserError
 from common.export import check_fresh_process
 from common.testing import run_module
-from projects.stock_rnn import data, predict
-from projects.stock_rnn.baselines import drift, forecast_metrics
-from projects.stock_rnn.config import Config
-from projects.stock_rnn.model import build_model, fit_stats
-from projects.stock_rnn.train import train_and_evaluate
+
+from . import NAME, data, predict
+from .baselines import drift, forecast_metrics
+from .config import Config
+from .model import build_model, fit_stats
+from .train import train_and_evaluate
 
 DAYS = 400
 
@@ -142,7 +143,7 @@ def test_quick_run_metrics_and_figures(quick_run):
 def test_export_round_trip(quick_run):
     workdir, _, _ = quick_run
     window = random_walk(10, seed=5).astype("float32")[None, :]
-    answers = check_fresh_process(workdir, window, imports=["projects.stock_rnn.model"])
+    answers = check_fresh_process(workdir, window, imports=[f"{__package__}.model"])
     np.testing.assert_allclose(answers["export"], answers["keras"], rtol=1e-5)
 
 
@@ -171,14 +172,12 @@ def test_too_many_walk_forward_windows_is_one_line(tmp_path):
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     csv = write_csv(tmp_path / "prices.csv", random_walk())
-    done = run_module(
-        "projects.stock_rnn.train", ["--quick", f"--csv={csv}", f"--runs_dir={tmp_path}"]
-    )
+    done = run_module(f"{__package__}.train", ["--quick", f"--csv={csv}", f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "stock_rnn" / "latest"
+    run = tmp_path / NAME / "latest"
     assert np.isfinite(json.loads((run / "metrics.json").read_text())["mase"])
     assert (run / "model.keras").exists() and not (run / "export").exists()
-    answer = run_module("projects.stock_rnn.predict", ["--run", run, csv])
+    answer = run_module(f"{__package__}.predict", ["--run", run, csv])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.startswith("Close forecast for ")
 

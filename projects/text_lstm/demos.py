@@ -3,13 +3,16 @@
     python -m projects.text_lstm.demos [--out runs/text_lstm/demos] [--quick]
 
 The task: "I am from <country> ... (many words) ... I speak fluent <language>". A sequence
-starts with one of a few key tokens, then `distance` random filler tokens; at the end the network
-must name the key. Chance is 1 / KEYS.
+starts with one of a few key tokens, marked as the one that matters, then `distance` other
+tokens (other countries among them); at the end the network must name the key. Chance is 1 / KEYS.
+Each network trains on distances from 1 to the longest at once (shorter sequences padded and
+masked), so that the short ones give every cell a gradient to start from.
 
-memory.png     accuracy against distance for SimpleRNN, LSTM and GRU trained alike
-gradients.png  how much gradient from the answer reaches each earlier step (log scale), in the
-               networks trained at the longest distance the SimpleRNN fails at: its gradient
-               vanishes, the LSTM's and GRU's gates learned to carry it back to the key
+memory.png     accuracy against distance for SimpleRNN, LSTM and GRU, with clean words after
+               the key and with noise added to them: a plain RNN adds every input into its
+               state, a gated cell can learn to stop writing once it holds the key
+gradients.png  how much gradient from the answer reaches each earlier step (log scale) of the
+               networks trained with noise
 exploding.png  a ReLU SimpleRNN whose recurrent weights are too large: gradient norms that grow
                with distance, and plain SGD on it without and with gradient clipping
 """
@@ -24,33 +27,51 @@ from keras import layers
 from common import runtime
 from common.config import Parser
 from common.errors import main_guard
-from projects.text_lstm import figures
+
+from . import figures
 
 KEYS = 4  # "countries": chance is 25%
-FILLERS = 16  # "the other words"
+FILLERS = 12  # "the other words"
+MARK = KEYS + FILLERS  # the input channel that says "this is where I am from"
+TOKENS = MARK + 1
 CELLS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
-GAIN = 1.5  # recurrent weights 50% too large: 1.5^30 = 190,000 times over 30 steps
+NOISE = 0.5  # standard deviation of the noise on every input after the key
+GAIN = 2.0  # recurrent weights twice too large: the gradient grows ~10,000-fold over 30 steps
 SGD_LEARNING_RATE = 0.01  # plain SGD: the step is the gradient, however large
 
 
-def memory_task(n: int, distance: int, rng: np.random.Generator):
-    """n sequences of 1 + distance one-hot tokens, (n, 1 + distance, KEYS + FILLERS), and the
-    key each starts with (n,). Every step is a token; only the first one decides the answer."""
+def memory_task(n, longest, rng, noise=0.0, distance=None):
+    """n sequences (n, 1 + longest, TOKENS) and their keys (n,).
+
+    Each sequence is zeros (padding, masked) up to its start, then the marked key, then
+    `distance` tokens drawn from all KEYS + FILLERS (so other countries come up, unmarked),
+    each with Gaussian noise of standard deviation `noise` on its token channels. The answer
+    is due after the last step. `distance` None draws it from 1..longest per sequence.
+    """
+    distances = np.full(n, distance) if distance else rng.integers(1, longest + 1, size=n)
     keys = rng.integers(KEYS, size=n)
-    tokens = np.concatenate(
-        [keys[:, None], KEYS + rng.integers(FILLERS, size=(n, distance))], axis=1
-    )
-    return np.eye(KEYS + FILLERS, dtype="float32")[tokens], keys
+    words = rng.integers(MARK, size=(n, longest + 1))
+    steps = np.arange(longest + 1)
+    start = longest - distances
+    after = steps[None, :] > start[:, None]  # (n, steps): a word after the key
+    x = np.zeros((n, longest + 1, TOKENS), "float32")
+    x[np.arange(n), start, keys] = 1.0
+    x[np.arange(n), start, MARK] = 1.0
+    x[..., :MARK] += np.eye(MARK, dtype="float32")[words] * after[..., None]
+    x[..., :MARK] += noise * rng.standard_normal((n, longest + 1, MARK)) * after[..., None]
+    return x, keys
 
 
 def memory_model(cell: str, units: int, recurrent_initializer="orthogonal", activation="tanh"):
-    """One-hot tokens -> a recurrent layer -> the key, as logits (one-hot inputs, so that the
-    gradient with respect to each step's input is the gradient reaching that step)."""
-    tokens = keras.Input(shape=(None, KEYS + FILLERS), name="tokens")
+    """Tokens -> a recurrent layer that skips the padding -> the key, as logits. The inputs are
+    the tokens themselves (no embedding), so the gradient with respect to each step's input is
+    the gradient reaching that step."""
+    tokens = keras.Input(shape=(None, TOKENS), name="tokens")
     kwargs = {"recurrent_initializer": recurrent_initializer}
     if cell == "SimpleRNN":
         kwargs["activation"] = activation
-    h = CELLS[cell](units, name=cell.lower(), **kwargs)(tokens)
+    h = layers.Masking(mask_value=0.0, name="padding")(tokens)
+    h = CELLS[cell](units, name=cell.lower(), **kwargs)(h)
     return keras.Model(tokens, layers.Dense(KEYS, name="key")(h), name=f"memory_{cell}")
 
 
@@ -63,23 +84,30 @@ def compile_model(model, optimizer):
     return model
 
 
-def accuracy_by_distance(distances, units, samples, epochs, seed):
-    """Train each cell at each distance on the same data; accuracy on fresh sequences. Returns
-    the accuracies by cell, and the trained networks by (cell, distance)."""
+def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
+    """Train each cell on all distances up to the longest, once per noise level; accuracy on
+    fresh sequences at each distance. Returns {noise: {cell: accuracies}} and the trained
+    networks by (noise, cell)."""
+    longest = distances[-1]
     results, trained = {}, {}
-    for cell in CELLS:
-        results[cell] = []
-        for distance in distances:
+    for noise in noises:
+        results[noise] = {}
+        x, y = memory_task(samples, longest, np.random.default_rng([seed, 1]), noise)
+        for cell in CELLS:
             keras.utils.set_random_seed(seed)
-            rng = np.random.default_rng([seed, distance])
-            x, y = memory_task(samples, distance, rng)
-            x_test, y_test = memory_task(500, distance, rng)
-            model = compile_model(memory_model(cell, units), keras.optimizers.Adam(1e-2))
+            optimizer = keras.optimizers.Adam(3e-3, clipnorm=1.0)
+            model = compile_model(memory_model(cell, units), optimizer)
             model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
-            accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
-            results[cell].append(float(accuracy))
-            trained[cell, distance] = model
-            print(f"{cell:9s} distance {distance:3d}: accuracy {accuracy:.2f}", flush=True)
+            accuracies = []
+            for distance in distances:
+                rng = np.random.default_rng([seed, 2, distance])
+                x_test, y_test = memory_task(500, distance, rng, noise, distance)
+                logs = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+                accuracies.append(float(logs["accuracy"]))
+            results[noise][cell] = accuracies
+            trained[noise, cell] = model
+            shown = "  ".join(f"{d}: {a:.2f}" for d, a in zip(distances, accuracies, strict=True))
+            print(f"noise {noise:.2f} {cell:9s} accuracy at distance {shown}", flush=True)
     return results, trained
 
 
@@ -121,10 +149,18 @@ def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np
     return np.linalg.norm(grads, axis=-1).mean(axis=0)
 
 
-def gradient_reach(trained: dict, distance: int, seed: int) -> dict[str, np.ndarray]:
-    """Gradient norm at each step of the networks trained at `distance` (the same sequences)."""
-    x, y = memory_task(256, distance, np.random.default_rng([seed, 1]))
-    return {cell: input_gradient_norms(trained[cell, distance], x, y) for cell in CELLS}
+def gradient_reach(trained: dict, noise: float, distance: int, seed: int) -> dict:
+    """Gradient norm at each step of the networks trained at `noise` (the same sequences)."""
+    x, y = memory_task(256, distance, np.random.default_rng([seed, 3]), noise, distance)
+    reach = {cell: input_gradient_norms(trained[noise, cell], x, y) for cell in CELLS}
+    for cell, norms in reach.items():
+        key, between, last = norms[0], np.median(norms[1:-1]), norms[-1]
+        print(
+            f"{cell:9s} gradient {distance} steps back, at the key: {key / last:.2g} of the "
+            f"last step's; at the words between (median): {between / last:.2g}",
+            flush=True,
+        )
+    return reach
 
 
 class BatchLosses(keras.callbacks.Callback):
@@ -136,12 +172,13 @@ class BatchLosses(keras.callbacks.Callback):
 
 
 def exploding(distance: int, units: int, steps: int, seed: int) -> dict:
-    """A ReLU SimpleRNN whose recurrent weights have gain GAIN: the gradient grows with the
-    distance, and plain SGD diverges without clipping and learns with it. (Adam divides each
+    """A ReLU SimpleRNN whose recurrent weights have gain GAIN, on clean sequences of one
+    length: the gradient grows with the distance, and plain SGD diverges without clipping and
+    learns with it. (Adam divides each
     step by the gradient's running size, which hides the explosion; SGD shows it.)"""
     big = keras.initializers.Orthogonal(gain=GAIN, seed=seed)
     rng = np.random.default_rng(seed)
-    x, y = memory_task(64 * steps, distance, rng)
+    x, y = memory_task(64 * steps, distance, rng, distance=distance)
     keras.utils.set_random_seed(seed)
     reach = input_gradient_norms(memory_model("SimpleRNN", units, big, "relu"), x[:256], y[:256])
     losses = {}
@@ -172,16 +209,15 @@ def main(argv=None) -> None:
     if args.quick:
         distances, units, samples, epochs, steps = [2, 8], 8, 256, 2, 10
     else:
-        distances, units, samples, epochs, steps = [5, 10, 20, 30, 50], 32, 3000, 15, 150
-    accuracy, trained = accuracy_by_distance(distances, units, samples, epochs, args.seed)
-    failed = [d for d, a in zip(distances, accuracy["SimpleRNN"], strict=True) if a < 0.9]
-    far = failed[0] if failed else distances[-1]  # where the SimpleRNN stops remembering
-    reach = gradient_reach(trained, far, args.seed)
+        distances, units, samples, epochs, steps = [2, 5, 10, 20, 50, 100], 32, 4000, 20, 150
+    noises = (0.0, NOISE)
+    accuracy, trained = accuracy_by_distance(distances, noises, units, samples, epochs, args.seed)
+    reach = gradient_reach(trained, NOISE, distances[-1], args.seed)
     blowup = exploding(30 if not args.quick else 8, units, steps, args.seed)
     for path in (
         figures.memory(distances, accuracy, 1 / KEYS, out),
-        figures.gradient_reach(reach, far, out),
-        figures.exploding(blowup["reach"], blowup["losses"], out),
+        figures.gradient_reach(reach, distances[-1], NOISE, out),
+        figures.exploding(blowup["reach"], blowup["losses"], GAIN, out),
     ):
         print(f"wrote {path}")
 

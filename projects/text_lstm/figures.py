@@ -44,39 +44,44 @@ def _pyplot():
 
 
 def memory(distances, accuracy: dict, chance: float, out: Path) -> Path:
-    """memory.png: accuracy on the remember-the-first-token task against the distance."""
+    """memory.png: accuracy on the remember-the-key task against the distance, one panel per
+    noise level ({noise: {cell: accuracies}})."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for cell, values in accuracy.items():
-        ax.plot(distances, values, "o-", label=cell)
-    ax.axhline(chance, color="gray", ls="--", lw=1, label="chance")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(distances, [str(d) for d in distances])
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("steps between the key token and the answer")
-    ax.set_ylabel("accuracy on new sequences")
-    ax.set_title('"I am from Hungary ... I speak fluent ___"')
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, len(accuracy), figsize=(6 * len(accuracy), 4), sharey=True)
+    for ax, (noise, by_cell) in zip(np.atleast_1d(axes), accuracy.items(), strict=True):
+        for cell, values in by_cell.items():
+            ax.plot(distances, values, "o-", label=cell)
+        ax.axhline(chance, color="gray", ls="--", lw=1, label="chance")
+        ax.set_xscale("log")
+        ax.set_xticks(distances, [str(d) for d in distances])
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("steps between the key and the answer")
+        words = "clean words" if noise == 0 else f"noise (std {noise:g}) on every word"
+        ax.set_title(f"after the key: {words}")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("accuracy on new sequences")
+    np.atleast_1d(axes)[0].legend()
+    fig.suptitle('"I am from Hungary ... I speak fluent ___"')
     return runs.save_figure(fig, Path(out) / "memory.png")
 
 
-def gradient_reach(norms: dict, distance: int, out: Path) -> Path:
-    """gradients.png: gradient norm reaching each earlier step, by steps back from the answer."""
+def gradient_reach(norms: dict, distance: int, noise: float, out: Path) -> Path:
+    """gradients.png: gradient norm reaching each earlier step, by steps back from the answer,
+    relative to the gradient at the last step (the trained networks' losses differ widely)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for cell, values in norms.items():
         back = np.arange(len(values))[::-1]  # step t is len - 1 - t steps before the answer
-        ax.semilogy(back, np.maximum(values, 1e-30), label=cell)
-    ax.set_xlabel("steps back from the answer")
-    ax.set_ylabel("|d loss / d input| (mean over 256 sequences)")
-    ax.set_title(f"gradient reaching earlier steps, networks trained at distance {distance}")
+        ax.semilogy(back, np.maximum(values / values[-1], 1e-30), label=cell)
+    ax.set_xlabel("steps back from the answer (the key is the last point)")
+    ax.set_ylabel("|d loss / d input|, relative to the last step")
+    ax.set_title(f"gradient reaching earlier steps, distance {distance}, noise {noise:g}")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return runs.save_figure(fig, Path(out) / "gradients.png")
 
 
-def exploding(reach: np.ndarray, losses: dict, out: Path) -> Path:
+def exploding(reach: np.ndarray, losses: dict, gain: float, out: Path) -> Path:
     """exploding.png: a SimpleRNN with too-large recurrent weights, gradient by distance, and
     its training loss with and without clipping."""
     plt = _pyplot()
@@ -85,7 +90,7 @@ def exploding(reach: np.ndarray, losses: dict, out: Path) -> Path:
     axes[0].semilogy(back, np.maximum(reach, 1e-30))
     axes[0].set_xlabel("steps back from the answer")
     axes[0].set_ylabel("|d loss / d input|")
-    axes[0].set_title("ReLU SimpleRNN, recurrent weights 50% too large")
+    axes[0].set_title(f"ReLU SimpleRNN, orthogonal recurrent weights times {gain:g}")
     for label, values in losses.items():
         shown = np.where(np.isfinite(values), values, np.nan)
         line = axes[1].plot(shown, label=label, lw=1)[0]

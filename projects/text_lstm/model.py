@@ -19,7 +19,7 @@ CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
 UNKNOWN = 0  # the id of characters not seen in training; real characters are 1..len(vocabulary)
 
 
-@keras.saving.register_keras_serializable(package="text_lstm")
+@keras.saving.register_keras_serializable(package=__package__)
 class CharLookup(layers.Layer):
     """Unicode code points -> vocabulary ids: the id of a known character is its place in the
     sorted vocabulary plus one, anything else is UNKNOWN (0). A binary search in keras.ops, so it

@@ -18,7 +18,9 @@ from common import runs
 from common.config import Parser
 from common.errors import UserError, main_guard
 from common.export import load_for_inference
-from projects.text_lstm.sampling import Writer, write_with_export
+
+from . import NAME
+from .sampling import Writer, write_with_export
 
 
 def positive_float(text: str) -> float:
@@ -60,7 +62,7 @@ def characters(
         return write_with_export(predict, vocabulary, prompt, length, temperature, top_k, seed)
     import keras
 
-    import projects.text_lstm.model  # noqa: F401  (registers the lookup layer of model.keras)
+    from . import model as _registers  # noqa: F401  (the lookup layer of model.keras)
 
     if not (workdir / "metrics.json").exists():
         load_for_inference(workdir)  # raises the "did not finish" error
@@ -89,7 +91,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the same seed writes the same text")
     parser.add_argument("--export", action="store_true", help="use export/ instead of model.keras")
     args = parser.parse_args(argv)
-    workdir = runs.resolve_run("text_lstm", args.run)
+    workdir = runs.resolve_run(NAME, args.run)
     stream = characters(
         workdir, args.prompt, args.length, args.temperature, args.top_k, args.seed, args.export
     )

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 import keras
 import numpy as np
 
-from projects.text_lstm.data import encode
-from projects.text_lstm.model import UNKNOWN, sampler, vocabulary_of
+from .data import encode
+from .model import UNKNOWN, sampler, vocabulary_of
 
 START = "\n"  # what an empty prompt starts from: the model has seen many texts begin a line
 

@@ -18,12 +18,12 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
-from projects.text_lstm import data, figures
-from projects.text_lstm.config import Config
-from projects.text_lstm.model import build_model, reset_states, training_model
-from projects.text_lstm.sampling import Writer
 
-NAME = "text_lstm"
+from . import NAME, data, figures
+from .config import Config
+from .model import build_model, reset_states, training_model
+from .sampling import Writer
+
 PROGRESS_SECONDS = 30  # a progress line this often
 SAMPLE_TEMPERATURE = 0.8  # the samples printed during training: readable, not repetitive
 EVAL_STREAMS = 128  # the held-out text is read as up to this many streams in parallel (fast)

@@ -13,9 +13,10 @@ import pytest
 from common import corpora
 from common.errors import UserError
 from common.testing import ROOT, run_module
-from projects.text_lstm import data, predict
-from projects.text_lstm.config import Config
-from projects.text_lstm.model import (
+
+from . import NAME, data, predict
+from .config import Config
+from .model import (
     CarriedState,
     CharLookup,
     build_model,
@@ -23,8 +24,8 @@ from projects.text_lstm.model import (
     sampler,
     training_model,
 )
-from projects.text_lstm.sampling import Writer, pick
-from projects.text_lstm.train import train_and_evaluate
+from .sampling import Writer, pick
+from .train import train_and_evaluate
 
 VERSE = (
     "First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
@@ -197,7 +198,7 @@ def _command(module, *args):
 
 
 def _predict(*args):
-    return _command("projects.text_lstm.predict", *args)
+    return _command(f"{__package__}.predict", *args)
 
 
 def test_export_and_saved_model_write_the_same_text_in_a_fresh_process(quick_run):
@@ -252,35 +253,44 @@ def test_bad_text_inputs_are_one_line_and_leave_no_run(tmp_path):
         with pytest.raises(UserError, match=message):
             corpora.read_texts(str(path))
     runs_dir = tmp_path / "runs"
-    done = _command(
-        "projects.text_lstm.train", "--quick", f"--text={latin}", f"--runs_dir={runs_dir}"
-    )
+    done = _command(f"{__package__}.train", "--quick", f"--text={latin}", f"--runs_dir={runs_dir}")
     assert done.returncode == 2 and "is not UTF-8 text" in done.stderr
-    assert not any((runs_dir / "text_lstm").glob("2*"))  # nothing half-written
+    assert not any((runs_dir / NAME).glob("2*"))  # nothing half-written
 
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     text = write_text(tmp_path / "verse.txt")
     done = run_module(
-        "projects.text_lstm.train",
+        f"{__package__}.train",
         ["--quick", f"--text={text}", f"--runs_dir={tmp_path}", "--sample_length=0"],
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "text_lstm" / "latest"
+    run = tmp_path / NAME / "latest"
     assert np.isfinite(json.loads((run / "metrics.json").read_text())["val_loss"])
     assert (run / "model.keras").exists() and not (run / "export").exists()
-    answer = run_module("projects.text_lstm.predict", ["--run", run, "--prompt", "All:"])
+    answer = run_module(f"{__package__}.predict", ["--run", run, "--prompt", "All:"])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.startswith("All:") and len(answer.stdout) > 300
 
 
 def test_memory_task_and_the_vanishing_gradient_it_shows():
-    from projects.text_lstm import demos
+    from . import demos
 
-    x, keys = demos.memory_task(64, distance=30, rng=np.random.default_rng(0))
-    assert x.shape == (64, 31, demos.KEYS + demos.FILLERS)
-    np.testing.assert_array_equal(x[:, 0].argmax(-1), keys)  # the key comes first
-    assert (x[:, 1:].argmax(-1) >= demos.KEYS).all()  # then only fillers
+    x, keys = demos.memory_task(64, longest=30, rng=np.random.default_rng(0), distance=30)
+    assert x.shape == (64, 31, demos.TOKENS)
+    np.testing.assert_array_equal(x[:, 0].argmax(-1), keys)  # the key comes first, marked
+    assert (x[:, 0, demos.MARK] == 1).all() and (x[:, 1:, demos.MARK] == 0).all()
+    assert (x[:, 1:].sum(-1) == 1).all()  # then one word per step, noise-free by default
+    noisy, _ = demos.memory_task(500, longest=20, rng=np.random.default_rng(1), noise=0.5)
+    clean, _ = demos.memory_task(500, longest=20, rng=np.random.default_rng(1))
+    starts = noisy[..., demos.MARK].argmax(1)  # mixed distances: padding before the key
+    assert len(set(starts.tolist())) > 10
+    padding = np.arange(21)[None, :] < starts[:, None]
+    assert (noisy[padding] == 0).all() and (noisy[~padding] != 0).any(-1).all()
+    after = np.arange(21)[None, :] > starts[:, None]
+    noise = noisy - clean  # the same draws, so only the noise differs
+    assert abs(np.std(noise[after][:, : demos.MARK]) - 0.5) < 0.02
+    assert (noise[~after] == 0).all()  # not on the key, not on the padding
     keras.utils.set_random_seed(0)
     norms = demos.input_gradient_norms(demos.memory_model("SimpleRNN", 16), x, keys)
     assert norms.shape == (31,)

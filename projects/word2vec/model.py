@@ -23,7 +23,7 @@ import keras
 from keras import layers, ops
 
 
-@keras.saving.register_keras_serializable(package="word2vec")
+@keras.saving.register_keras_serializable(package=__package__)
 class Word2Vec(layers.Layer):
     def __init__(
         self,

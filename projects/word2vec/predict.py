@@ -17,7 +17,9 @@ import numpy as np
 from common import runs
 from common.config import Parser
 from common.errors import UserError, main_guard
-from projects.word2vec.evaluate import nearest, unit
+
+from . import NAME
+from .evaluate import nearest, unit
 
 SPELLINGS = 3  # close spellings suggested for a word not in the vocabulary
 
@@ -80,7 +82,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if not args.words and not args.analogy:
         raise UserError("give a word (e.g. king) or --analogy man king woman")
-    workdir = runs.resolve_run("word2vec", args.run)
+    workdir = runs.resolve_run(NAME, args.run)
     path = workdir / "vectors.txt"
     if not path.exists():
         raise UserError(f"{workdir} has no vectors.txt: the run did not finish; train again")

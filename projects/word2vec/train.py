@@ -23,11 +23,11 @@ import numpy as np
 from common import runs, runtime
 from common.config import parse_config
 from common.errors import UserError, main_guard
-from projects.word2vec import data, evaluate, figures
-from projects.word2vec.config import Config
-from projects.word2vec.model import build_model, vector_model
 
-NAME = "word2vec"
+from . import NAME, data, evaluate, figures
+from .config import Config
+from .model import build_model, vector_model
+
 PROGRESS_SECONDS = 30  # a progress line this often
 PROBES = ["king", "france", "three", "good", "ship", "love"]  # neighbours printed per epoch
 

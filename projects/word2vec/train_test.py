@@ -13,10 +13,11 @@ import pytest
 
 from common.errors import UserError
 from common.testing import ROOT, run_module
-from projects.word2vec import data, evaluate, predict
-from projects.word2vec.config import Config
-from projects.word2vec.model import build_model
-from projects.word2vec.train import train_and_evaluate, write_vectors
+
+from . import NAME, data, evaluate, predict
+from .config import Config
+from .model import build_model
+from .train import train_and_evaluate, write_vectors
 
 COURSE = "Quantum physics is a fundamental theory in physics"
 
@@ -258,7 +259,7 @@ def test_predict_neighbours_analogy_and_unknown_words(quick_run, capsys):
     assert out.startswith("suna: sun") and out.count("sun") >= 3  # its own group first
     predict.main(["--analogy", "suna", "sunb", "fisha", "--run", str(workdir), "--top", "2"])
     assert capsys.readouterr().out.startswith("suna : sunb = fisha : fish")
-    done = _command("projects.word2vec.predict", "sunx", "--run", workdir)
+    done = _command(f"{__package__}.predict", "sunx", "--run", workdir)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert (
@@ -270,23 +271,23 @@ def test_predict_neighbours_analogy_and_unknown_words(quick_run, capsys):
 def test_bad_corpus_is_one_line_and_leaves_no_run(tmp_path):
     runs_dir = tmp_path / "runs"
     for corpus, message in ((tmp_path / "missing.txt", "does not exist"),):
-        done = _command("projects.word2vec.train", f"--corpus={corpus}", f"--runs_dir={runs_dir}")
+        done = _command(f"{__package__}.train", f"--corpus={corpus}", f"--runs_dir={runs_dir}")
         assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
     numbers = tmp_path / "numbers.txt"
     numbers.write_text("1 2 3 4 5\n" * 100)
     with pytest.raises(UserError, match="holds no words"):
         data.sentences(data.load_texts(str(numbers)))
-    assert not any((runs_dir / "word2vec").glob("2*"))
+    assert not any((runs_dir / NAME).glob("2*"))
 
 
 def test_quick_run_on_jax_without_tensorflow(tmp_path):
     corpus = write_corpus(tmp_path / "corpus.txt", sentences=500)
     done = run_module(
-        "projects.word2vec.train",
+        f"{__package__}.train",
         [f"--corpus={corpus}", f"--runs_dir={tmp_path}", "--min_count=1", "--epochs=1",
          "--vector_size=8", "--chunk_tokens=128", "--chunks_per_batch=2"],
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "word2vec" / "latest"
+    run = tmp_path / NAME / "latest"
     assert np.isfinite(json.loads((run / "metrics.json").read_text())["train_loss"])
     assert (run / "model.keras").exists() and not (run / "export").exists()

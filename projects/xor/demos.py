@@ -25,9 +25,10 @@ from common.config import Parser  # noqa: E402
 from common.errors import main_guard  # noqa: E402
 from common.optimizers import build_optimizer  # noqa: E402
 from common.runs import save_figure  # noqa: E402
-from projects.xor import data  # noqa: E402
-from projects.xor.config import Config  # noqa: E402
-from projects.xor.model import build_model, hidden_activation  # noqa: E402
+
+from . import data  # noqa: E402
+from .config import Config  # noqa: E402
+from .model import build_model, hidden_activation  # noqa: E402
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu")
 SGD_LEARNING_RATE = 0.5  # plain SGD needs a larger step than Adam's 0.05 to finish in 300 epochs

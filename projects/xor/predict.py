@@ -13,6 +13,8 @@ from common.config import Parser
 from common.errors import UserError, main_guard
 from common.export import load_for_inference
 
+from . import NAME
+
 
 def parse_inputs(values: list[str]) -> np.ndarray:
     """Two numbers -> a (1, 2) float32 batch, or a one-line UserError."""
@@ -35,7 +37,7 @@ def main(argv=None) -> None:
     parser.add_argument("inputs", nargs="*", metavar="X", help="the two inputs, e.g. 1 0")
     args = parser.parse_args(argv)
     x = parse_inputs(args.inputs)
-    predict = load_for_inference(runs.resolve_run("xor", args.run))
+    predict = load_for_inference(runs.resolve_run(NAME, args.run))
     p = predict(x)[0]
     print(f"class {int(np.argmax(p))}  (P(class 0)={p[0]:.4f}, P(class 1)={p[1]:.4f})")
 

@@ -13,11 +13,11 @@ from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
-from projects.xor import data
-from projects.xor.config import Config
-from projects.xor.model import build_model
 
-NAME = "xor"
+from . import NAME, data
+from .config import Config
+from .model import build_model
+
 BACKUP_EVERY_STEPS = 20  # an epoch is one step of a few milliseconds: back up every 20 steps
 
 

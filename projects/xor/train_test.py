@@ -10,10 +10,11 @@ import pytest
 from common.errors import UserError
 from common.export import check_fresh_process, load_exported
 from common.testing import run_module
-from projects.xor import data, demos, predict
-from projects.xor.config import Config
-from projects.xor.model import build_model
-from projects.xor.train import train_and_evaluate
+
+from . import NAME, data, demos, predict
+from .config import Config
+from .model import build_model
+from .train import train_and_evaluate
 
 
 def test_data_is_xor_with_one_hot_targets():
@@ -91,23 +92,23 @@ def test_activation_derivatives():
 
 
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
-    done = run_module("projects.xor.train", ["--quick", f"--runs_dir={tmp_path}"])
+    done = run_module(f"{__package__}.train", ["--quick", f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "xor" / "latest"
+    run = tmp_path / NAME / "latest"
     assert json.loads((run / "metrics.json").read_text())["accuracy"] == 1.0
     assert (run / "model.keras").exists() and not (run / "export").exists()
     assert "on jax" in done.stdout
     assert "TensorBoard logs skipped" in done.stderr and "export/ (a TensorFlow" in done.stderr
-    answer = run_module("projects.xor.predict", ["--run", run, "1", "0"])
+    answer = run_module(f"{__package__}.predict", ["--run", run, "1", "0"])
     assert answer.returncode == 0 and answer.stdout.startswith("class 1"), answer.stderr[-3000:]
 
 
 def test_jax_run_exports_a_saved_model_where_tensorflow_is_installed(tmp_path):
     done = run_module(
-        "projects.xor.train", ["--quick", f"--runs_dir={tmp_path}"], hide_tensorflow=False
+        f"{__package__}.train", ["--quick", f"--runs_dir={tmp_path}"], hide_tensorflow=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    run = tmp_path / "xor" / "latest"
+    run = tmp_path / NAME / "latest"
     served = load_exported(run)(data.INPUTS)  # here, on TensorFlow
     trained = keras.saving.load_model(run / "model.keras")(data.INPUTS)
     np.testing.assert_allclose(served, keras.ops.convert_to_numpy(trained), atol=1e-5)
