@@ -71,8 +71,9 @@ bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 mi
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) -m benchmarks.word2vec_reference
 	$(PY) -m projects.image_captioning.train
 
-new: $(VENV)/.installed ## a project from a template: make new NAME=my_iris FROM=iris [DEST=../my_iris]
-	$(PY) -m tools.new "$(NAME)" "$(FROM)" $(if $(DEST),--dest "$(DEST)")
+# tools/new.py needs only the standard library: no .venv to build first
+new: ## a project from a template: make new NAME=my_iris FROM=iris [DEST=../my_iris]
+	$(PYTHON) -m tools.new "$(NAME)" "$(FROM)" $(if $(DEST),--dest "$(DEST)")
 
 # Every other folder of projects/ with a train.py (made by make new, or copied by hand) is a
 # target of its own: make my_iris runs python -m projects.my_iris.train.
