@@ -25,7 +25,7 @@ from common.config import Parser  # noqa: E402
 from common.errors import main_guard  # noqa: E402
 from common.runs import save_figure  # noqa: E402
 
-from . import data  # noqa: E402
+from . import NAME, data  # noqa: E402
 from .config import Config  # noqa: E402
 from .model import augmentation_block  # noqa: E402
 
@@ -111,9 +111,7 @@ def augmented_figure(image: np.ndarray, config: Config, out: Path) -> Path:
 @main_guard
 def main(argv=None) -> None:
     parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument(
-        "--out", default="runs/mnist_cnn/demos", help="(default: runs/mnist_cnn/demos)"
-    )
+    parser.add_argument("--out", default=f"runs/{NAME}/demos", help=f"(default: runs/{NAME}/demos)")
     parser.add_argument("--data_dir", default="", help="a folder of MNIST IDX files (optional)")
     args = parser.parse_args(argv)
     out = Path(args.out)

@@ -267,21 +267,3 @@ def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
     answer = run_module(f"{__package__}.predict", ["--run", run, path])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.startswith(f"{path}: ") and "top 3:" in answer.stdout
-
-
-def test_benchmark_compares_both_and_leaves_results_of_a_variant_alone(
-    idx_dir, tmp_path, monkeypatch, capsys
-):
-    from benchmarks import mnist_reference
-
-    monkeypatch.chdir(tmp_path)
-    results = tmp_path / "mnist.md"
-    monkeypatch.setattr(mnist_reference, "RESULTS", results)
-    flags = ["--quick", f"--data_dir={idx_dir}", "--val_size=200", "--stop_after=1"]
-    mnist_reference.main(["--epochs_reference=1", *flags])
-    out = capsys.readouterr().out
-    assert "| keras-io simple convnet (reference) | 1 |" in out
-    assert f"| mnist_cnn ({' '.join(flags[:3])}) | 1 |" in out  # stopped after 1 of 2 epochs
-    assert "Time to 0.990:" in out and "is left as it was" in out
-    assert not results.exists()
-    assert (tmp_path / "runs/mnist_cnn/benchmark/model.keras").exists()

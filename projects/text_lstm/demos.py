@@ -28,7 +28,7 @@ from common import runtime
 from common.config import Parser
 from common.errors import main_guard
 
-from . import figures
+from . import NAME, figures
 
 KEYS = 4  # "countries": chance is 25%
 FILLERS = 12  # "the other words"
@@ -197,9 +197,7 @@ def exploding(distance: int, units: int, steps: int, seed: int) -> dict:
 @main_guard
 def main(argv=None) -> None:
     parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument(
-        "--out", default="runs/text_lstm/demos", help="(default: runs/text_lstm/demos)"
-    )
+    parser.add_argument("--out", default=f"runs/{NAME}/demos", help=f"(default: runs/{NAME}/demos)")
     parser.add_argument("--quick", action="store_true", help="seconds: fewer distances and data")
     parser.add_argument("--seed", type=int, default=0, help="(default: 0)")
     args = parser.parse_args(argv)

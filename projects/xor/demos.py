@@ -26,7 +26,7 @@ from common.errors import main_guard  # noqa: E402
 from common.optimizers import build_optimizer  # noqa: E402
 from common.runs import save_figure  # noqa: E402
 
-from . import data  # noqa: E402
+from . import NAME, data  # noqa: E402
 from .config import Config  # noqa: E402
 from .model import build_model, hidden_activation  # noqa: E402
 
@@ -114,7 +114,7 @@ def boundaries_figure(out: Path, epochs: int) -> Path:
 @main_guard
 def main(argv=None) -> None:
     parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--out", default="runs/xor/demos", help="(default: runs/xor/demos)")
+    parser.add_argument("--out", default=f"runs/{NAME}/demos", help=f"(default: runs/{NAME}/demos)")
     parser.add_argument("--epochs", type=int, default=300, help="per training run (default: 300)")
     args = parser.parse_args(argv)
     out = Path(args.out)
