@@ -4,24 +4,15 @@ They live here, not in the templates' tests, so that a template copied out of th
 (make new ... DEST=) carries no test of a benchmark it does not have.
 """
 
-import pytest
-
-from projects.mnist_cnn.idx import write_idx
-from projects.mnist_cnn.train_test import N_TEST, sklearn_digits_28
-
-
-@pytest.fixture(scope="module")
-def idx_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("idx")
-    images, labels = sklearn_digits_28()
-    for split, part in (("train", slice(None, -N_TEST)), ("t10k", slice(-N_TEST, None))):
-        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images[part])
-        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels[part])
-    return folder
+# the template's fixture: scikit-learn's digits written as MNIST IDX files
+from projects.mnist_cnn.train_test import idx_dir  # noqa: F401
 
 
 def test_mnist_benchmark_compares_both_and_leaves_results_of_a_variant_alone(
-    idx_dir, tmp_path, monkeypatch, capsys
+    idx_dir,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+    monkeypatch,
+    capsys,
 ):
     from benchmarks import mnist_reference
 
