@@ -37,10 +37,10 @@ if want text; then
   # 138 steps of 32,768 characters make an epoch; the cosine schedule spans all epochs, so
   # choose epochs that fit the minutes (about 6 s an epoch on an H100). 20 was the best of 10,
   # 16, 20 and 45 measured (benchmarks/results/gpu_h100.md): more passes overfit.
-  "$python" -m projects.text_lstm.train --runs_dir="$out/runs" --layers=2 --units=1024 \
-    --dropout=0.3 --batching=windows --window=128 --batch_size=256 --learning_rate=2e-3 \
-    --final_learning_rate=1e-4 --epochs="${TEXT_EPOCHS:-20}" --max_minutes="${TEXT_MINUTES:-9}" \
-    --jit_compile=true --sample_length=300 ${TEXT_FLAGS:-} 2>&1 | tee "$out/text.log"
+  # The settings are text_lstm's "gpu" preset (projects/text_lstm/config.py).
+  "$python" -m projects.text_lstm.train --runs_dir="$out/runs" --preset=gpu \
+    --epochs="${TEXT_EPOCHS:-20}" --max_minutes="${TEXT_MINUTES:-9}" ${TEXT_FLAGS:-} \
+    2>&1 | tee "$out/text.log"
 fi
 if want word2vec; then
   "$python" -m benchmarks.word2vec_step 2>&1 | tee "$out/word2vec_step.log"

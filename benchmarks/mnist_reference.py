@@ -157,6 +157,7 @@ def main(argv=None) -> None:
     variant = bool(
         flags["overrides"]
         or flags["quick"]
+        or flags["preset"]
         or args.skip_reference
         or args.stop_after
         or args.with_unaugmented

@@ -2,6 +2,8 @@
 
 A template's config.py holds one dataclass whose fields are its hyperparameters, each with an
 inline comment giving its reason, and a `quick()` method returning the seconds-long variant.
+Named settings beside the defaults live in an optional `PRESETS` dict ({name: {field: value}},
+a comment above each saying what it is for), chosen with `--preset NAME` and listed by --help.
 `parse_config` turns `--field=value` flags into that dataclass; the inline comments become the
 `--help` text, so the reason for each default is written once.
 
@@ -167,6 +169,11 @@ def _typed(convert, name):
     return parse
 
 
+def _shown(value) -> str:
+    """A value as it is written on the command line (tuples comma-separated)."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
     """An argparse parser with one `--field` per dataclass field, plus the run flags."""
     parser = Parser(description=description, formatter_class=argparse.RawTextHelpFormatter)
@@ -176,8 +183,7 @@ def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
     for field in dataclasses.fields(config_cls):
         convert, choices = _converter(hints[field.name])
         default = getattr(defaults, field.name)
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        help_text = f"{comments.get(field.name, '')} (default: {shown})".strip()
+        help_text = f"{comments.get(field.name, '')} (default: {_shown(default)})".strip()
         parser.add_argument(
             f"--{field.name}",
             type=_typed(convert, field.name),
@@ -185,6 +191,18 @@ def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=help_text,
             metavar=type(default).__name__.upper() if choices is None else None,
+        )
+    presets = getattr(config_cls, "PRESETS", {})
+    if presets:
+        listed = "\n".join(
+            f"  {name}: " + " ".join(f"--{k}={_shown(v)}" for k, v in values.items())
+            for name, values in presets.items()
+        )
+        parser.add_argument(
+            "--preset",
+            choices=list(presets),
+            default=None,
+            help=f"named settings from config.py (explicit flags win over them):\n{listed}",
         )
     parser.add_argument(
         "--quick", action="store_true", help="seconds-long preset: tiny data, model and epochs"
@@ -206,19 +224,29 @@ def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
 def parse_config(config_cls, argv=None, description: str = ""):
     """Parse `--field=value` flags into (config, run flags).
 
-    `--quick` applies the config's quick preset first; explicit flags win over it.
+    `--preset NAME` applies a named preset to the defaults, then `--quick` the config's quick
+    variant; explicit flags win over both.
     """
     parser = build_parser(config_cls, description)
     args = vars(parser.parse_args(argv))
+    preset = args.pop("preset", None)
     quick = args.pop("quick")
     resume = args.pop("resume")
     runs_dir = args.pop("runs_dir")
     config = config_cls()
+    if preset:
+        config = dataclasses.replace(config, **config_cls.PRESETS[preset])
     if quick:
         config = config.quick()
     config = dataclasses.replace(config, **args)
     check_config(config)
-    return config, {"resume": resume, "runs_dir": runs_dir, "overrides": args, "quick": quick}
+    return config, {
+        "resume": resume,
+        "runs_dir": runs_dir,
+        "overrides": args,
+        "quick": quick,
+        "preset": preset,
+    }
 
 
 def to_dict(config) -> dict:

@@ -122,7 +122,7 @@ def run_directory(name: str, config_cls, config, flags: dict):
     runs_dir = flags.get("runs_dir", "runs")
     base = Path(runs_dir) / name
     if flags.get("resume"):
-        if flags.get("overrides") or flags.get("quick"):
+        if flags.get("overrides") or flags.get("quick") or flags.get("preset"):
             raise UserError("--resume continues a run with its saved config; drop the other flags")
         if flags["resume"] == "latest":
             workdir = newest_unfinished(base)

@@ -10,12 +10,14 @@ from common.config import (
     SEED,
     Range,
     build_parser,
+    check_config,
     load_config,
     numeric_fields,
     parse_config,
     save_config,
 )
 from common.errors import UserError
+from projects.image_captioning.config import Config as CaptionConfig
 from projects.iris.config import Config as IrisConfig
 from projects.mnist_cnn.config import Config as MnistConfig
 from projects.stock_rnn.config import Config as StockConfig
@@ -35,6 +37,7 @@ class Toy:
     seed: int = 0  # reproducibility
 
     RANGES: ClassVar[dict[str, Range]] = {"units": COUNT, "rate": POSITIVE, "seed": SEED}
+    PRESETS: ClassVar[dict[str, dict]] = {"wide": {"units": (64, 32), "kind": "b"}}
 
     def quick(self):
         return dataclasses.replace(self, units=(2,), rate=0.5)
@@ -55,9 +58,36 @@ def test_quick_preset_then_explicit_flags_win():
     assert config.units == (2,) and config.rate == 0.3
 
 
+def test_a_preset_applies_before_quick_and_explicit_flags():
+    config, flags = parse_config(Toy, ["--preset=wide"])
+    assert config == Toy(units=(64, 32), kind="b") and flags["preset"] == "wide"
+    config, flags = parse_config(Toy, ["--preset=wide", "--quick", "--kind=a"])
+    assert config == Toy(units=(2,), rate=0.5, kind="a")  # quick's units, the flag's kind
+    assert flags["overrides"] == {"kind": "a"}  # the preset is not an override
+    assert "wide: --units=64,32 --kind=b" in build_parser(Toy, "").format_help()
+
+
+def test_a_preset_cannot_restart_a_resumed_run(tmp_path):
+    from common.runs import run_directory
+
+    _, flags = parse_config(Toy, ["--preset=wide", "--resume", f"--runs_dir={tmp_path}"])
+    with pytest.raises(UserError, match="drop the other flags"):
+        with run_directory("toy", Toy, Toy(), flags):
+            pass
+
+
+@pytest.mark.parametrize("config_cls", [*TEMPLATE_CONFIGS, CaptionConfig])
+def test_every_template_preset_names_real_fields_with_valid_values(config_cls):
+    for name, values in getattr(config_cls, "PRESETS", {}).items():
+        config, _ = parse_config(config_cls, [f"--preset={name}"])  # a wrong field: TypeError
+        assert all(getattr(config, k) == v for k, v in values.items())
+        check_config(config)
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
+        (["--preset=tall"], "invalid choice: 'tall'"),
         (["--nope=1"], "unrecognized arguments: --nope=1"),
         (["--rate=fast"], "--rate: expected float, got 'fast'"),
         (["--kind=c"], "invalid choice: 'c'"),

@@ -59,6 +59,11 @@ class Config:
         "seed": SEED,
     }
 
+    PRESETS: ClassVar[dict[str, dict]] = {
+        # Zalando's clothes in MNIST's shapes; nothing tuned for them (README: 0.9066)
+        "fashion": {"dataset": "fashion_mnist"},
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(
             self, filters=(8, 16), dense_units=32, epochs=2, train_limit=2000, val_size=500

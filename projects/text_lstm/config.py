@@ -54,6 +54,27 @@ class Config:
         "seed": SEED,
     }
 
+    PRESETS: ClassVar[dict[str, dict]] = {
+        # the LSTM of about the default GRU's cost (README: 1.479 nats after 12.9 minutes)
+        "lstm": {"cell": "lstm", "units": 384},
+        # one GPU: two wide LSTM layers with dropout on wide batches of random windows, XLA
+        # (benchmarks/gpu.sh; README: 1.354 nats after 1.9 minutes on an H100)
+        "gpu": {
+            "layers": 2,
+            "units": 1024,
+            "dropout": 0.3,
+            "batching": "windows",
+            "window": 128,
+            "batch_size": 256,
+            "learning_rate": 2e-3,
+            "final_learning_rate": 1e-4,
+            "epochs": 20,
+            "max_minutes": 9.0,
+            "jit_compile": True,
+            "sample_length": 300,
+        },
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(
             self,

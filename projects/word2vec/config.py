@@ -48,6 +48,11 @@ class Config:
         "seed": SEED,
     }
 
+    PRESETS: ClassVar[dict[str, dict]] = {
+        # the context predicts the word (README: the cbow rows of the gensim table)
+        "cbow": {"algorithm": "cbow"},
+    }
+
     def quick(self) -> "Config":
         return dataclasses.replace(
             self, corpus_words=200_000, max_vocab=2000, vector_size=32, epochs=1
