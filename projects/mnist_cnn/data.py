@@ -40,6 +40,7 @@ FASHION_SHA256 = {
     "t10k-images-idx3-ubyte": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
     "t10k-labels-idx1-ubyte": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
 }
+NUM_CLASSES = 10  # outputs of the network; every entry of CLASS_NAMES has this many names
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion_mnist": (
@@ -86,6 +87,19 @@ def load(dataset: str = "mnist", data_dir: str = "") -> Digits:
     )
 
 
+def split_validation(digits: Digits, config):
+    """The last `val_size` training images (after an optional limit) watch for overfitting."""
+    x, y = digits.x_train, digits.y_train
+    if config.train_limit:
+        x, y = x[: config.train_limit], y[: config.train_limit]
+    if config.val_size >= len(x):
+        raise UserError(f"--val_size {config.val_size} leaves no training images")
+    return (x[: -config.val_size], y[: -config.val_size]), (
+        x[-config.val_size :],
+        y[-config.val_size :],
+    )
+
+
 def registry_cached(dataset: str) -> bool:
     """Whether the registry copy is already in the cache (its checksum is checked on use)."""
     names = (
@@ -101,8 +115,10 @@ def check(arrays: tuple, source: str) -> Digits:
             raise UserError(f"{source}: {name} images have shape {x.shape[1:]}, want 28x28")
         if len(x) != len(y):
             raise UserError(f"{source}: {len(x)} {name} images but {len(y)} labels")
-        if len(y) and (y.min() < 0 or y.max() > 9):
-            raise UserError(f"{source}: {name} labels run {y.min()}..{y.max()}, want 0..9")
+        if len(y) and (y.min() < 0 or y.max() >= NUM_CLASSES):
+            raise UserError(
+                f"{source}: {name} labels run {y.min()}..{y.max()}, want 0..{NUM_CLASSES - 1}"
+            )
     return Digits(
         x_train.astype("uint8"),
         y_train.astype("int64"),

@@ -10,6 +10,8 @@ from keras import layers
 from common.augment import augmentation
 from common.initializers import xavier
 
+from .data import NUM_CLASSES
+
 POOLS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
 
 
@@ -53,7 +55,7 @@ def build_model(config) -> keras.Model:
     )(h)
     h = layers.Dropout(config.dropout, name="dropout")(h)
     outputs = layers.Dense(
-        10,
+        NUM_CLASSES,
         activation="softmax",
         kernel_initializer=xavier(config.initializer, seed=config.seed + 11),
         dtype="float32",  # softmax in float32 even under mixed precision

@@ -17,7 +17,7 @@ import numpy as np
 from common import runs, runtime
 from common.config import parse_config
 from common.encoding import one_hot
-from common.errors import UserError, main_guard
+from common.errors import main_guard
 from common.optimizers import build_optimizer
 
 from . import NAME, data, figures
@@ -39,24 +39,11 @@ def learning_rate(config: Config, steps_per_epoch: int):
     )
 
 
-def split_validation(digits: data.Digits, config: Config):
-    """The last `val_size` training images (after an optional limit) watch for overfitting."""
-    x, y = digits.x_train, digits.y_train
-    if config.train_limit:
-        x, y = x[: config.train_limit], y[: config.train_limit]
-    if config.val_size >= len(x):
-        raise UserError(f"--val_size {config.val_size} leaves no training images")
-    return (x[: -config.val_size], y[: -config.val_size]), (
-        x[-config.val_size :],
-        y[-config.val_size :],
-    )
-
-
 def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
     """Train on the training images, then measure loss and accuracy on the test images."""
     runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
     digits = data.load(config.dataset, config.data_dir)
-    (x_train, y_train), (x_val, y_val) = split_validation(digits, config)
+    (x_train, y_train), (x_val, y_val) = data.split_validation(digits, config)
     print(
         f"{config.dataset} from {digits.source}: train {len(x_train)}, "
         f"validation {len(x_val)}, test {len(digits.x_test)}"
@@ -71,8 +58,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     )
     model.fit(
         x_train,
-        one_hot(y_train, 10),
-        validation_data=(x_val, one_hot(y_val, 10)),
+        one_hot(y_train, data.NUM_CLASSES),
+        validation_data=(x_val, one_hot(y_val, data.NUM_CLASSES)),
         batch_size=config.batch_size,
         epochs=config.epochs,
         verbose=verbose,
@@ -80,7 +67,9 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     )
     probabilities = model.predict(digits.x_test, batch_size=1000, verbose=0)
     predicted = np.argmax(probabilities, axis=1)
-    losses = keras.losses.categorical_crossentropy(one_hot(digits.y_test, 10), probabilities)
+    losses = keras.losses.categorical_crossentropy(
+        one_hot(digits.y_test, data.NUM_CLASSES), probabilities
+    )
     metrics = {
         "test_accuracy": float(np.mean(predicted == digits.y_test)),
         "test_loss": float(np.mean(np.asarray(losses))),
