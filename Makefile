@@ -62,14 +62,10 @@ test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
 test-full: $(VENV)/.installed ## every test, including the slow ones
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 min: mnist ~9, text ~30, word2vec ~15, caption ~9)
-	$(PY) -m benchmarks.iris_reference
-	$(PY) -m benchmarks.stock_reference
-	$(PY) -m benchmarks.augment_cost
-	$(PY) -m benchmarks.mnist_reference
-	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) -m benchmarks.text_reference
-	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) -m benchmarks.word2vec_reference
-	$(PY) -m projects.image_captioning.train
+# benchmarks/run.py: each benchmark in its own process (one that fails is recorded, the rest
+# run), benchmarks/results.json, and the README's table of benchmark runs rendered from it.
+bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 min; make bench T=mnist_cnn for one)
+	$(PY) -m benchmarks.run $(if $(T),--only "$(T)")
 
 # tools/new.py needs only the standard library: no .venv to build first
 new: ## a project from a template: make new NAME=my_iris FROM=iris [DEST=../my_iris]
