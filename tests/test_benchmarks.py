@@ -4,10 +4,13 @@ They live here, not in the templates' tests, so that a template copied out of th
 (make new ... DEST=) carries no test of a benchmark it does not have.
 """
 
+import pytest
+
 # the template's fixture: scikit-learn's digits written as MNIST IDX files
 from projects.mnist_cnn.train_test import idx_dir  # noqa: F401
 
 
+@pytest.mark.slow  # make test stays under 10 minutes; make test-full runs it
 def test_mnist_benchmark_compares_both_and_leaves_results_of_a_variant_alone(
     idx_dir,  # noqa: F811  (the fixture imported above)
     tmp_path,

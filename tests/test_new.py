@@ -107,8 +107,6 @@ def test_standalone_project_has_what_it_imports_and_trains_in_its_folder(tmp_pat
     trained = python(["-m", "gates.train", "--quick"], dest)
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert json.loads((dest / "runs/gates/latest/metrics.json").read_text())["accuracy"] == 1.0
-    collected = python(["-m", "pytest", "-q", "--collect-only"], dest, timeout=120)
-    assert collected.returncode == 0 and "train_test.py" in collected.stdout, collected.stdout
     again = new("other", "xor", "--dest", dest)  # the folder is no longer empty
     assert again.returncode == 2 and "not empty" in again.stderr
 
