@@ -25,6 +25,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from benchmarks.run import write_headline
 from common import runtime
 from common.config import parse_config, save_config
 from common.encoding import one_hot
@@ -229,6 +230,15 @@ def main(argv=None) -> None:
         print(f"(a variant: {RESULTS} is left as it was)")
     else:
         RESULTS.write_text(text)
+        ref, ours = results["keras-io simple convnet (reference)"], results[template]
+        write_headline(
+            "mnist_cnn",
+            f"test accuracy {ours['final_accuracy']:.4f} on the 10,000 MNIST test images "
+            f"(keras-io's convnet: {ref['final_accuracy']:.4f}); {THRESHOLD:.3f} after "
+            f"{ours['time_to_threshold']:.0f} s (keras-io's: {ref['time_to_threshold']:.0f} s, "
+            "same run)",
+            f"{ours['train_seconds'] / 60:.1f} min of training ({ours['epochs']} epochs)",
+        )
 
 
 if __name__ == "__main__":

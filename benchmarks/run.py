@@ -5,9 +5,13 @@
 Each benchmark is a command of its own (a subprocess), so one that fails is recorded as failed
 and the others still run. An entry of results.json holds the command, its exit status, wall
 time, date, machine (CPU, cores, GPU), backend and library versions, and the result file it
-wrote; the image_captioning entry also holds the test metrics of the run it trained. Running a
+wrote. Running a
 subset replaces only those entries. Then the block between the `bench:begin` and `bench:end`
 markers of README.md is rendered from the file, so that table is never typed by hand.
+
+Each benchmark also states its headline with `write_headline`: one phrase for what the template
+reached and one for how long it took, kept in the entry; the README's templates table (between
+`templates:begin` and `templates:end`) is rendered from those, one row per template.
 """
 
 import argparse
@@ -24,9 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_JSON = Path(__file__).parent / "results.json"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+TEMPLATES_BEGIN, TEMPLATES_END = "<!-- templates:begin -->", "<!-- templates:end -->"
+HEADLINES = Path(__file__).parent / "results"
 
 # name -> (command after `python -m`, backend default, result file, minutes on a 2-core CPU)
 BENCHMARKS = {
+    "xor": (["benchmarks.xor_reference"], None, "benchmarks/results/xor.md", 1),
     "iris": (["benchmarks.iris_reference"], None, "benchmarks/results/iris.md", 4),
     "stock_rnn": (["benchmarks.stock_reference"], None, "benchmarks/results/stock_sp500.md", 2),
     "augment": (["benchmarks.augment_cost"], None, "benchmarks/results/augment.md", 3),
@@ -39,12 +46,61 @@ BENCHMARKS = {
         15,
     ),
     "image_captioning": (
-        ["projects.image_captioning.train"],
+        ["benchmarks.caption_reference"],
         None,
-        "runs/image_captioning/latest/metrics.json",
-        9,
+        "benchmarks/results/caption.md",
+        11,
     ),
 }
+
+# template -> (what it shows, command, the benchmark whose headline fills its row)
+TEMPLATES = {
+    "xor": ("dense network, activations, SGD / momentum / Nesterov / Adam", "make xor", "xor"),
+    "iris": (
+        "softmax classifier, normalization inside the model, early stopping",
+        "make iris",
+        "iris",
+    ),
+    "mnist_cnn": (
+        "convolution, pooling, augmentation; predict on any picture",
+        "make mnist",
+        "mnist_cnn",
+    ),
+    "stock_rnn": (
+        "LSTM / GRU / SimpleRNN, chronological splits, naive baselines",
+        "make stock",
+        "stock_rnn",
+    ),
+    "text_lstm": (
+        "character-level GRU / LSTM, truncated BPTT with carried state, sampling with temperature",
+        "make text",
+        "text_lstm",
+    ),
+    "word2vec": (
+        "skip-gram and CBOW, negative sampling, subsampling; nearest words and analogies",
+        "make word2vec",
+        "word2vec",
+    ),
+    "image_captioning": (
+        "CNN encoder + LSTM decoder, teacher forcing, greedy and beam search, BLEU",
+        "make caption",
+        "image_captioning",
+    ),
+}
+
+
+def headline_path(name: str) -> Path:
+    return HEADLINES / f"{name}.headline.json"
+
+
+def write_headline(name: str, result: str, took: str, path: Path | None = None) -> None:
+    """A benchmark's headline for the templates table: `result` says what the template reached
+    (with the reference beside it), `took` how long. Read back by run_one after the run."""
+    path = path or headline_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps({"result": result, "time": took}, indent=2) + "\n")
+    os.replace(partial, path)
 
 
 def machine() -> dict:
@@ -88,6 +144,8 @@ def run_one(name: str, python: str = sys.executable) -> dict:
     if backend and "KERAS_BACKEND" not in os.environ:
         env["KERAS_BACKEND"] = backend
     command = [python, "-m", *module]
+    headline = headline_path(name)
+    headline.unlink(missing_ok=True)  # a stale one must not pass for this run's
     start = time.time()
     done = subprocess.run(command, cwd=ROOT, env=env)
     entry = {
@@ -100,9 +158,8 @@ def run_one(name: str, python: str = sys.executable) -> dict:
         "versions": versions(),
         "result": result,
     }
-    path = ROOT / result
-    if done.returncode == 0 and path.suffix == ".json" and path.exists():
-        entry["metrics"] = json.loads(path.read_text())
+    if done.returncode == 0 and headline.exists():
+        entry["headline"] = json.loads(headline.read_text())
     return entry
 
 
@@ -130,6 +187,31 @@ def render(results: dict) -> str:
     return "\n".join([BEGIN, note, "", *rows, END])
 
 
+def render_templates(results: dict) -> str:
+    """The README's templates table: one row per template, its result and time from the
+    headline of its latest benchmark run."""
+    rows = [
+        "| template | what it shows | command | result (default config) | time | measured by |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (shows, command, bench) in TEMPLATES.items():
+        entry = results.get(bench, {})
+        link = f"[{name}](projects/{name})"
+        if "headline" not in entry:
+            status = entry.get("status", "not run yet")
+            rows.append(f"| {link} | {shows} | `{command}` | {status} | | `make bench T={bench}` |")
+            continue
+        where = entry["machine"]
+        place = where["gpu"] if where["gpu"] != "none" else f"{where['cores']}-core CPU"
+        head = entry["headline"]
+        rows.append(
+            f"| {link} | {shows} | `{command}` | {head['result']} | {head['time']}, {place} "
+            f"| `make bench T={bench}`, {entry['date'][:10]} |"
+        )
+    note = "Rendered by `python -m benchmarks.run` from `benchmarks/results.json`; do not edit."
+    return "\n".join([TEMPLATES_BEGIN, note, "", *rows, TEMPLATES_END])
+
+
 def save(results: dict, path: Path | None = None) -> None:
     """Write results.json whole or not at all (a temporary file, then a rename)."""
     path = path or RESULTS_JSON
@@ -138,15 +220,22 @@ def save(results: dict, path: Path | None = None) -> None:
     os.replace(partial, path)
 
 
+def _replace_block(text: str, begin: str, end: str, block: str, where: Path) -> str:
+    if begin not in text or end not in text:
+        raise SystemExit(f"{where} has no {begin} ... {end} block to render into")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return head + block + tail
+
+
 def update_readme(results: dict, readme: Path | None = None) -> None:
+    """Render both blocks of the README (templates, then benchmark runs), written at once."""
     readme = readme or README
     text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme} has no {BEGIN} ... {END} block to render into")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    text = _replace_block(text, TEMPLATES_BEGIN, TEMPLATES_END, render_templates(results), readme)
+    text = _replace_block(text, BEGIN, END, render(results), readme)
     partial = readme.with_suffix(".md.partial")
-    partial.write_text(head + render(results) + tail)
+    partial.write_text(text)
     os.replace(partial, readme)
 
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.run import write_headline
 from projects.stock_rnn.config import Config
 from projects.stock_rnn.train import train_and_evaluate
 
@@ -70,6 +71,14 @@ def main() -> None:
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"stock_{args.series}.md").write_text(text)
+    if args.series == "sp500":
+        write_headline(
+            "stock_rnn",
+            f"S&P 500, {m0['test_days']} test days: mase {m0['mase']:.4f} against persistence "
+            f'(below 1 beats it), direction {m0["direction_accuracy"]:.3f} (always "up": '
+            f"{m0['always_up_accuracy']:.3f})",
+            f"{rows[0][2]:.0f} s per run",
+        )
 
 
 if __name__ == "__main__":

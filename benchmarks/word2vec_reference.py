@@ -20,6 +20,7 @@ from pathlib import Path
 
 import keras
 
+from benchmarks.run import write_headline
 from common import runtime
 from projects.word2vec import data, evaluate
 from projects.word2vec.config import Config
@@ -97,6 +98,16 @@ def main() -> None:
     if not args.corpus_words:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "word2vec.md").write_text(text)
+        algorithm, ref, ours = rows[0]
+        write_headline(
+            "word2vec",
+            f"{algorithm}: WordSim-353 {ours['wordsim353_spearman']:.3f}, SimLex-999 "
+            f"{ours['simlex999_spearman']:.3f}, analogies {ours['analogy_accuracy']:.1%}; gensim "
+            f"on the same corpus, same run: {ref['wordsim353_spearman']:.3f}, "
+            f"{ref['simlex999_spearman']:.3f}, {ref['analogy_accuracy']:.1%}",
+            f"{ours['train_seconds'] / 60:.1f} min of training (gensim: "
+            f"{ref['train_seconds'] / 60:.1f})",
+        )
 
 
 if __name__ == "__main__":

@@ -120,43 +120,56 @@ def baseline(train_captions: list[list[str]], references: list[list[str]]) -> di
     return {f"baseline_{k}": v for k, v in bleu(references, [caption] * len(references)).items()}
 
 
-def main(argv=None) -> None:
+def score_run(workdir, beam: int) -> dict:
+    """BLEU-1 to BLEU-4 (and, on the generated scenes, the error shares) of a finished run's
+    test captions decoded with beam width `beam`; "seconds" is the decoding time."""
     import keras
 
-    from common import runs
-    from common.config import Parser, load_config
+    from common.config import load_config
     from common.export import load_for_inference
 
     from . import data, decoding, model  # noqa: F401  (the decoder)
     from .config import Config
-    from .predict import beam_width
 
-    parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--run", default=None, help="run directory (default: the latest run)")
-    parser.add_argument("--beam", type=beam_width, default=1, help="beam width (default: 1)")
-    args = parser.parse_args(argv)
-    workdir = runs.resolve_run(NAME, args.run)
     load_for_inference(workdir)  # a one-line error for a run that did not finish
     config = load_config(Config, workdir / "config.json")
     test = data.load(config).test
     captioner = keras.saving.load_model(workdir / "model.keras")
     vocabulary = data.Vocabulary(captioner.get_layer("decoder").vocabulary)
     start = time.time()
-    captions = [
-        vocabulary.decode(r) for r in decoding.caption_ids(captioner, test.images, args.beam)
-    ]
-    scores = bleu(test.captions, captions)
-    print(
-        f"{len(test):,} test images, beam {args.beam} ({time.time() - start:.0f} s): "
-        + ", ".join(f"BLEU-{n} {scores[f'bleu{n}']:.3f}" for n in ORDERS)
-        + f"; {exact_share(test.captions, captions):.1%} word for word one of the references"
-    )
+    captions = [vocabulary.decode(r) for r in decoding.caption_ids(captioner, test.images, beam)]
+    scores = {
+        **bleu(test.captions, captions),
+        "exact_share": exact_share(test.captions, captions),
+        "test_images": len(test),
+        "seconds": time.time() - start,
+    }
     if config.dataset == "scenes":
-        errors = scene_errors(test.captions, captions)
+        scores.update(scene_errors(test.captions, captions))
+    return scores
+
+
+def main(argv=None) -> None:
+    from common import runs
+    from common.config import Parser
+
+    from .predict import beam_width
+
+    parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--run", default=None, help="run directory (default: the latest run)")
+    parser.add_argument("--beam", type=beam_width, default=1, help="beam width (default: 1)")
+    args = parser.parse_args(argv)
+    scores = score_run(runs.resolve_run(NAME, args.run), args.beam)
+    print(
+        f"{scores['test_images']:,} test images, beam {args.beam} ({scores['seconds']:.0f} s): "
+        + ", ".join(f"BLEU-{n} {scores[f'bleu{n}']:.3f}" for n in ORDERS)
+        + f"; {scores['exact_share']:.1%} word for word one of the references"
+    )
+    if "wrong_count_share" in scores:
         print(
-            f"wrong number of shapes in {errors['wrong_count_share']:.1%} of the captions; of the "
-            f"shapes in the others, wrong size {errors['wrong_size_share']:.1%}, colour "
-            f"{errors['wrong_colour_share']:.1%}, shape {errors['wrong_shape_share']:.1%}"
+            f"wrong number of shapes in {scores['wrong_count_share']:.1%} of the captions; of the "
+            f"shapes in the others, wrong size {scores['wrong_size_share']:.1%}, colour "
+            f"{scores['wrong_colour_share']:.1%}, shape {scores['wrong_shape_share']:.1%}"
         )
 
 
