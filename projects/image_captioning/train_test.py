@@ -347,3 +347,21 @@ def test_flickr8k_quick_run_and_predict_on_jax_without_tensorflow(flickr8k_dir, 
     photo = flickr8k_dir / "Flicker8k_Dataset" / "0_abc.jpg"
     answer = run_module(f"{__package__}.predict", ["--run", run, photo])
     assert answer.returncode == 0 and answer.stdout.startswith(f"{photo}: "), answer.stderr[-2000:]
+
+
+def test_efficientnet_lite0_with_its_imagenet_weights_knows_real_photos():
+    """The offline pretrained encoder: built in Keras, weights read from the torch file without
+    torch; the darknet package's dog is a shepherd-type dog and its eagle a bird of prey."""
+    from . import efficientnet
+
+    model = efficientnet.efficientnet_lite0()
+    assert model.count_params() == 4_694_024  # every tensor of the file but the step counters
+    paths = [efficientnet.photo(name) for name in ("dog", "eagle")]
+    images = np.stack([data.read_rgb(path, efficientnet.SIZE) for path in paths])
+    dog, eagle = efficientnet.classify(model, images, top=3)
+    assert dog[0][0] in ("German Shepherd Dog", "Malinois", "Standard Schnauzer"), dog
+    assert eagle[0][0] in ("bald eagle", "kite (bird of prey)", "vulture"), eagle
+    assert dog[0][1] > 0.3 and eagle[0][1] > 0.2
+    features = efficientnet.efficientnet_lite0(top=False)
+    x = keras.ops.convert_to_numpy(features(images[:1]))
+    assert x.shape == (1, 7, 7, efficientnet.FEATURES) and np.isfinite(x).all()
