@@ -18,7 +18,13 @@ class Config:
     image_size: int = 64  # images are resized to this square; the scenes are drawn at it
     min_count: int = 2  # rarer caption words become <unk>: too few examples to learn them
     max_length: int = 20  # words in a generated caption (the longest scene caption has 17)
-    filters: int = 16  # the encoder's first convolution; each later block doubles it
+    # cnn: small, trained from scratch (enough for the scenes); or a pretrained ImageNet network,
+    # frozen, its features cached: efficientnet_lite0 (offline), mobilenet_v2, efficientnet_b0,
+    # resnet50 (keras.applications: weights downloaded, a network needed). For real photos.
+    encoder: Literal["cnn", "efficientnet_lite0", "mobilenet_v2", "efficientnet_b0", "resnet50"] = (
+        "cnn"
+    )
+    filters: int = 16  # the cnn encoder's first convolution; each later block doubles it
     features: int = 256  # size of the image vector the decoder starts from
     embedding_dim: int = 64  # size of a word vector; the scenes' vocabulary has about 25 words
     units: int = 256  # LSTM units of the decoder
@@ -86,8 +92,8 @@ class Config:
                 f"--dataset={self.dataset} reads the dataset from your disk: give its folder "
                 "with --data_dir (see projects/image_captioning/README.md)"
             )
-        if self.image_size % 8:
+        if self.image_size % 8 and self.encoder == "cnn":
             raise UserError(
                 f"--image_size={self.image_size} must be a multiple of 8 (the encoder halves it "
-                "three times)"
+                "three times; a pretrained --encoder takes any size)"
             )

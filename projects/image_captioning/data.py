@@ -330,11 +330,14 @@ def teacher_forcing(ids: list[int], max_length: int) -> tuple[np.ndarray, np.nda
 class Batches(keras.utils.PyDataset):
     """Batches of ({"image", "words"}, next words, weights) with one caption per image, drawn
     afresh each epoch from its references; weights are 0 on padding, so the loss is the mean
-    over real words. `fixed=True` always takes the first caption (validation)."""
+    over real words. `fixed=True` always takes the first caption (validation). `inputs` replaces
+    the images (a pretrained encoder's cached features of them, one row per image)."""
 
-    def __init__(self, part: Captioned, vocabulary: Vocabulary, config, seed: int, fixed=False):
+    def __init__(
+        self, part: Captioned, vocabulary: Vocabulary, config, seed: int, fixed=False, inputs=None
+    ):
         super().__init__()
-        self.images = part.images
+        self.images = part.images if inputs is None else inputs
         self.encoded = [[vocabulary.encode(c) for c in caps] for caps in part.captions]
         self.batch_size, self.max_length, self.fixed = config.batch_size, config.max_length, fixed
         self.rng = np.random.default_rng(seed)

@@ -1,29 +1,49 @@
 """A convolutional encoder and a recurrent decoder (Show and Tell: the image sets the LSTM's
 initial state).
 
-build_models(config, vocabulary) -> (trainer, captioner), sharing every weight:
+build_models(config, vocabulary) -> Models(trainer, captioner, fast), sharing every weight:
   trainer    {"image": (batch, size, size, 3) 0-255, "words": (batch, time) ids} -> logits of the
              next word at each step; trained with teacher forcing (the true previous word in)
   captioner  images of any size, 0-255, (batch, height, width, 3) -> word ids (batch,
              max_length), greedy, <end> then padding; this is model.keras and export/
+  fast       the trainer's "image" input -> greedy word ids (captions during training)
+
+With a pretrained encoder (--encoder=efficientnet_lite0 and others, backbones.py) the backbone
+is frozen, so the trainer's "image" is the backbone's pooled feature vector, computed once per
+image and cached: only the projection after it and the decoder train. The captioner still takes
+pixels and holds the whole backbone.
 
 The captioner resizes inside itself and carries the vocabulary in its decoder's config, so a
 served model needs only an image. Beam search (decoding.py) uses the decoder one step at a time.
 """
 
+from typing import NamedTuple
+
 import keras
 from keras import layers, ops
 
+from .backbones import backbone  # also registers Preprocess, for loading model.keras
 from .data import END, PAD, START
 
 
-def encoder(config) -> keras.Model:
+class Models(NamedTuple):
+    trainer: keras.Model
+    captioner: keras.Model
+    fast: keras.Model
+
+
+def encoder(config, project: layers.Layer | None = None) -> keras.Model:
     """Three blocks of convolution, ReLU and max pooling, each halving the image, then one dense
     layer: an image vector that still knows where things are (flattened, not averaged over
     positions). No batch normalization: with it, a shape classifier on this encoder learned to
     0.95 training accuracy but 0.35 held out in inference mode (chance 0.33); without it, 0.99
-    held out (benchmarks/caption_encoder_probe.py)."""
+    held out (benchmarks/caption_encoder_probe.py).
+
+    With a pretrained encoder: the frozen backbone's pooled features, then `project` (a dense
+    layer shared with the trainer, which starts from cached features)."""
     image = keras.Input((config.image_size, config.image_size, 3), name="pixels")
+    if config.encoder != "cnn":
+        return keras.Model(image, project(backbone(config.encoder)(image)), name="encoder")
     x = layers.Rescaling(1 / 255)(image)
     for block in range(3):
         filters = config.filters * 2**block
@@ -125,17 +145,26 @@ class CaptionDecoder(layers.Layer):
         }
 
 
-def build_models(config, vocabulary: list[str]) -> tuple[keras.Model, keras.Model]:
-    """The trainer and the captioner (see the module docstring); they share every layer."""
-    encode = encoder(config)
+def build_models(config, vocabulary: list[str]) -> Models:
+    """The trainer, the captioner and the fast captioner (see the module docstring); they share
+    every layer."""
+    project = layers.Dense(config.features, activation="relu", name="project")
+    encode = encoder(config, project)
     decoder = CaptionDecoder(
         vocabulary, config.units, config.embedding_dim, config.max_length, config.dropout,
         name="decoder",
     )  # fmt: skip
-    image = keras.Input((config.image_size, config.image_size, 3), name="image")
+    if config.encoder == "cnn":
+        image = keras.Input((config.image_size, config.image_size, 3), name="image")
+        features = encode(image)
+    else:  # the pooled backbone features, cached
+        pooled = encode.get_layer("backbone").output.shape[-1]
+        image = keras.Input((pooled,), name="image")
+        features = project(image)
     words = keras.Input((None,), dtype="int32", name="words")
-    logits = decoder(encode(image), words)
+    logits = decoder(features, words)
     trainer = keras.Model({"image": image, "words": words}, logits, name="trainer")
+    fast = keras.Model(image, decoder(features, training=False), name="fast_captioner")
 
     raw = keras.Input((None, None, 3), name="image")
     resized = layers.Resizing(config.image_size, config.image_size, antialias=True, name="resize")(
@@ -147,4 +176,4 @@ def build_models(config, vocabulary: list[str]) -> tuple[keras.Model, keras.Mode
     # is not pinned down, and the flag is set here rather than trusted
     features = encode(resized, training=False)
     captioner = keras.Model(raw, decoder(features, training=False), name="captioner")
-    return trainer, captioner
+    return Models(trainer, captioner, fast)

@@ -26,16 +26,33 @@ PROGRESS_SECONDS = 30
 FIGURE_IMAGES = 12
 
 
+def model_inputs(config: Config, captioner: keras.Model, splits: data.Splits) -> dict:
+    """What the trainer's "image" input gets for each split: the images themselves (cnn), or
+    the frozen backbone's features of them, computed once and cached (backbones.py)."""
+    parts = {"train": splits.train, "val": splits.val, "test": splits.test}
+    if config.encoder == "cnn":
+        return {name: part.images for name, part in parts.items()}
+    from .backbones import cached_features
+
+    backbone = captioner.get_layer("encoder").get_layer("backbone")
+    return {
+        name: cached_features(backbone, config.encoder, part.images, what=name)
+        for name, part in parts.items()
+    }
+
+
 class ValidationCaptions(keras.callbacks.Callback):
     """After each epoch: greedy captions of the validation images, their BLEU-4 into the logs
-    (and so into history.csv), and a few of them printed, to watch the model learn."""
+    (and so into history.csv), and a few of them printed, to watch the model learn. `fast`
+    takes the trainer's inputs (images, or cached features)."""
 
-    def __init__(self, captioner, part: data.Captioned, vocabulary: data.Vocabulary, shown: int):
+    def __init__(self, fast, part: data.Captioned, inputs, vocabulary: data.Vocabulary, shown):
         super().__init__()
-        self.captioner, self.part, self.vocabulary, self.shown = captioner, part, vocabulary, shown
+        self.fast, self.part, self.inputs = fast, part, inputs
+        self.vocabulary, self.shown = vocabulary, shown
 
     def on_epoch_end(self, epoch, logs=None):
-        ids = decoding.greedy_ids(self.captioner, self.part.images)
+        ids = decoding.greedy_ids(self.fast, self.inputs)
         captions = [self.vocabulary.decode(row) for row in ids]
         score = evaluate.bleu(self.part.captions, captions)["bleu4"]
         if logs is not None:
@@ -60,9 +77,10 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         f"words (min_count {config.min_count})"
     )
     runs.atomic_write_text(Path(workdir, "vocabulary.json"), data.json_words(vocabulary))
-    trainer, captioner = build_models(config, vocabulary.words)
-    train = data.Batches(splits.train, vocabulary, config, config.seed)
-    val = data.Batches(splits.val, vocabulary, config, config.seed, fixed=True)
+    trainer, captioner, fast = build_models(config, vocabulary.words)
+    inputs = model_inputs(config, captioner, splits)
+    train = data.Batches(splits.train, vocabulary, config, config.seed, inputs=inputs["train"])
+    val = data.Batches(splits.val, vocabulary, config, config.seed, True, inputs["val"])
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=len(train) * config.epochs, alpha=0.05
     )
@@ -89,17 +107,22 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         verbose=0,  # Progress prints a line every 30 s instead
         callbacks=[
             progress,
-            ValidationCaptions(captioner, splits.val, vocabulary, config.samples),
+            ValidationCaptions(fast, splits.val, inputs["val"], vocabulary, config.samples),
             *extra_callbacks,
             *runs.standard_callbacks(workdir, monitor="val_loss"),
         ],
     )
     seconds = time.time() - start
     test = splits.test
-    ids = decoding.caption_ids(captioner, test.images, config.beam)
+    if config.beam == 1:
+        ids = decoding.greedy_ids(fast, inputs["test"])
+    else:
+        ids = decoding.caption_ids(captioner, test.images, config.beam)
     captions = [vocabulary.decode(row) for row in ids]
     test_loss = trainer.evaluate(
-        data.Batches(test, vocabulary, config, config.seed, fixed=True), verbose=0, return_dict=True
+        data.Batches(test, vocabulary, config, config.seed, True, inputs["test"]),
+        verbose=0,
+        return_dict=True,
     )
     history = runs.read_history(workdir)
     metrics = {

@@ -247,7 +247,7 @@ def random_captioner(max_length=20, scale=0.5):
     config = dataclasses.replace(Config().quick(), max_length=max_length)
     part = data.scenes(64, config.image_size, seed=3)
     vocabulary = data.Vocabulary.build(part.captions, 1)
-    _, captioner = build_models(config, vocabulary.words)
+    _, captioner, _ = build_models(config, vocabulary.words)
     rng = np.random.default_rng(0)
     for w in captioner.weights:
         big = (
@@ -365,3 +365,67 @@ def test_efficientnet_lite0_with_its_imagenet_weights_knows_real_photos():
     features = efficientnet.efficientnet_lite0(top=False)
     x = keras.ops.convert_to_numpy(features(images[:1]))
     assert x.shape == (1, 7, 7, efficientnet.FEATURES) and np.isfinite(x).all()
+
+
+def test_pretrained_encoder_trains_on_cached_features_that_match_the_captioners_own(
+    tmp_path, capsys
+):
+    """With a frozen backbone the trainer reads cached feature vectors; the captioner, which
+    starts from pixels, must say exactly what the fast captioner says from those vectors, also
+    after saving and loading; the cache is read the second time and not for other images."""
+    from . import backbones
+    from .train import model_inputs
+
+    config = dataclasses.replace(Config().quick(), encoder="efficientnet_lite0")
+    scenes = [data.scenes(n, config.image_size, seed=s) for n, s in ((8, 1), (4, 2), (4, 3))]
+    splits = data.Splits(*scenes, source="scenes")
+    vocabulary = data.Vocabulary.build(splits.train.captions, 1)
+    trainer, captioner, fast = build_models(config, vocabulary.words)
+    assert trainer.input["image"].shape == (None, 1280)  # pooled features, not pixels
+    assert not captioner.get_layer("encoder").get_layer("backbone").trainable_weights
+    cache = tmp_path / "features"
+    backbone = captioner.get_layer("encoder").get_layer("backbone")
+    first = backbones.cached_features(backbone, config.encoder, splits.val.images, folder=cache)
+    assert "from the cache" not in capsys.readouterr().out
+    again = backbones.cached_features(backbone, config.encoder, splits.val.images, folder=cache)
+    np.testing.assert_array_equal(first, again)
+    assert "from the cache" in capsys.readouterr().out
+    other = backbones.cached_features(backbone, config.encoder, splits.test.images, folder=cache)
+    assert len(list(cache.glob("*.npy"))) == 2 and not np.allclose(other, first)
+
+    for w in trainer.trainable_weights:  # decisive random captions instead of training
+        w.assign(np.random.default_rng(0).normal(0, 0.5, w.shape).astype("float32"))
+    from_features = decoding.greedy_ids(fast, first)
+    np.testing.assert_array_equal(decoding.greedy_ids(captioner, splits.val.images), from_features)
+    captioner.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(decoding.greedy_ids(loaded, splits.val.images), from_features)
+    inputs = model_inputs(config, captioner, splits)  # the same through train.py's path
+    assert inputs["train"].shape == (8, 1280) and inputs["val"].shape == (4, 1280)
+
+
+def test_preprocessing_of_keras_applications_backbones():
+    from .backbones import Preprocess
+
+    pixels = np.array([[[[0.0, 127.5, 255.0]]]], "float32")
+    tf_mode = keras.ops.convert_to_numpy(Preprocess("tf")(pixels))
+    np.testing.assert_allclose(tf_mode.ravel(), [-1, 0, 1])
+    caffe = keras.ops.convert_to_numpy(Preprocess("caffe")(pixels)).ravel()
+    np.testing.assert_allclose(caffe, [255 - 103.939, 127.5 - 116.779, 0 - 123.68], rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown preprocessing"):
+        Preprocess("torch")
+
+
+@pytest.mark.slow  # about 90 s: the backbone encodes 576 images
+def test_quick_run_with_efficientnet_lite0_and_predict_in_a_fresh_process(tmp_path):
+    from . import efficientnet
+
+    args = ["--quick", "--encoder=efficientnet_lite0", f"--runs_dir={tmp_path}"]
+    done = run_module(f"{__package__}.train", args)  # on JAX, TensorFlow hidden
+    assert done.returncode == 0, done.stderr[-2000:]
+    workdir = tmp_path / NAME / "latest"
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    assert math.isfinite(metrics["test_loss"]) and 0 <= metrics["bleu4"] <= 1
+    photo = efficientnet.photo("dog")
+    done = run_module(f"{__package__}.predict", ["--run", workdir, photo, "--beam", "2"])
+    assert done.returncode == 0 and str(photo) in done.stdout, done.stderr[-2000:]
