@@ -58,9 +58,10 @@ class Preprocess(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
-def backbone(name: str, weights: bool = True) -> keras.Model:
+def backbone(name: str, weights: bool = True, pooled: bool = True) -> keras.Model:
     """The frozen network `name` (BACKBONES): 0-255 images of any size, resized to its input
-    side, -> globally average-pooled features."""
+    side, -> globally average-pooled features (batch, channels), or with pooled=False one
+    vector per position of its last feature map (batch, positions, channels)."""
     constructor, side, mode = BACKBONES[name]
     pixels = keras.Input((None, None, 3), name="pixels")
     x = layers.Resizing(side, side, antialias=True, name="to_backbone_size")(pixels)
@@ -80,7 +81,10 @@ def backbone(name: str, weights: bool = True) -> keras.Model:
             ) from None
     network.trainable = False
     x = network(Preprocess(mode, name="preprocess")(x), training=False)
-    features = layers.GlobalAveragePooling2D(name="pool")(x)
+    if pooled:
+        features = layers.GlobalAveragePooling2D(name="pool")(x)
+    else:
+        features = layers.Reshape((-1, x.shape[-1]), name="positions")(x)
     model = keras.Model(pixels, features, name="backbone")
     model.trainable = False
     return model
@@ -106,7 +110,8 @@ def cached_features(
     by default features/ in the data cache) when these exact images were encoded before, else
     computed (with a progress line) and stored."""
     folder = Path(folder) if folder else datasets.cache_dir() / "features"
-    path = folder / f"{name}-{_images_key(name, images)}.npy"
+    shape = "x".join(str(d) for d in model.output.shape[1:])  # pooled or per position
+    path = folder / f"{name}-{shape}-{_images_key(name, images)}.npy"
     if path.exists():
         try:
             features = np.load(path)
@@ -127,7 +132,8 @@ def cached_features(
             f"about {(len(images) - done) / rate / 60:.1f} min left",
             flush=True,
         )
-    features = np.concatenate(parts).astype("float32")
+    # per-position maps are large (49 x 1280 per image): kept at half precision
+    features = np.concatenate(parts).astype("float16" if len(model.output.shape) > 2 else "float32")
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial.npy")
     np.save(partial, features)

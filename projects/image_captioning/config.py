@@ -24,6 +24,9 @@ class Config:
     encoder: Literal["cnn", "efficientnet_lite0", "mobilenet_v2", "efficientnet_b0", "resnet50"] = (
         "cnn"
     )
+    # show_tell: the image vector starts the LSTM; attention: the decoder looks at every position
+    # of the image again before each word (Show, Attend and Tell)
+    decoder: Literal["show_tell", "attention"] = "show_tell"
     filters: int = 16  # the cnn encoder's first convolution; each later block doubles it
     features: int = 256  # size of the image vector the decoder starts from
     embedding_dim: int = 64  # size of a word vector; the scenes' vocabulary has about 25 words

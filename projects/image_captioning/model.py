@@ -40,16 +40,20 @@ def encoder(config, project: layers.Layer | None = None) -> keras.Model:
     held out (benchmarks/caption_encoder_probe.py).
 
     With a pretrained encoder: the frozen backbone's pooled features, then `project` (a dense
-    layer shared with the trainer, which starts from cached features)."""
+    layer shared with the trainer, which starts from cached features). With the attention
+    decoder, either encoder gives one vector per position (batch, positions, features) instead.
+    """
     image = keras.Input((config.image_size, config.image_size, 3), name="pixels")
+    spatial = config.decoder == "attention"
     if config.encoder != "cnn":
-        return keras.Model(image, project(backbone(config.encoder)(image)), name="encoder")
+        x = backbone(config.encoder, pooled=not spatial)(image)
+        return keras.Model(image, project(x), name="encoder")
     x = layers.Rescaling(1 / 255)(image)
     for block in range(3):
         filters = config.filters * 2**block
         x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
+    x = layers.Reshape((-1, x.shape[-1]))(x) if spatial else layers.Flatten()(x)
     x = layers.Dense(config.features, activation="relu")(x)
     return keras.Model(image, x, name="encoder")
 
@@ -107,18 +111,17 @@ class CaptionDecoder(layers.Layer):
         positions = ops.arange(self.max_length, dtype="int32")
 
         def body(t, carry):
-            words, h, c, done, ids = carry
-            logits, (h, c) = self.step(words, [h, c])
+            words, state, done, ids = carry
+            logits, state = self.step(words, list(state))
             chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
             chosen = ops.where(done, PAD, chosen)
             here = ops.cast(ops.equal(positions, t), "int32")[None, :]
             ids = ids + here * chosen[:, None]
-            return chosen, h, c, ops.logical_or(done, ops.equal(chosen, END)), ids
+            return chosen, tuple(state), ops.logical_or(done, ops.equal(chosen, END)), ids
 
         carry = (
             ops.full((batch,), START, "int32"),
-            state[0],
-            state[1],
+            tuple(state),
             ops.zeros((batch,), "bool"),
             ops.zeros((batch, self.max_length), "int32"),
         )
@@ -145,21 +148,89 @@ class CaptionDecoder(layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package=__package__)
+class AttentionDecoder(CaptionDecoder):
+    """Show, Attend and Tell (Xu et al. 2015): the image is a set of feature vectors, one per
+    position (batch, positions, features); before each word the decoder looks again, weighing
+    the positions by how well they answer its state (additive attention, softmax over the
+    positions), and reads their weighted mean (the context) with the previous word.
+
+    State for beam search: [h, c, features, keys] (the image's vectors travel with each beam)."""
+
+    def __init__(self, vocabulary, units, embedding_dim, max_length, dropout=0.0, **kwargs):
+        super().__init__(vocabulary, units, embedding_dim, max_length, dropout, **kwargs)
+        self.keys = layers.Dense(units, name="attention_keys")  # each position, once per image
+        self.query = layers.Dense(units, use_bias=False, name="attention_query")  # the state
+        self.score = layers.Dense(1, use_bias=False, name="attention_score")
+        self.cell = layers.LSTMCell(units, name="lstm_cell")
+
+    def build(self, features_shape, words_shape=None):
+        features = features_shape[-1]
+        self.init_h.build((None, features))
+        self.init_c.build((None, features))
+        self.embedding.build((None, None))
+        self.keys.build((None, None, features))
+        self.query.build((None, self.units))
+        self.score.build((None, None, self.units))
+        self.cell.build((None, self.embedding_dim + features))
+        self.out.build((None, self.units + features))
+        self.built = True
+
+    def start(self, features, training=False):
+        """[h, c] from the mean of the positions, and the image's vectors and keys."""
+        features = self.dropout(features, training=training)
+        mean = ops.mean(features, axis=1)
+        return [self.init_h(mean), self.init_c(mean), features, self.keys(features)]
+
+    def attend(self, h, features, keys):
+        """The context (batch, features) and the weights of the positions (batch, positions)."""
+        scores = self.score(ops.tanh(keys + self.query(h)[:, None, :]))[..., 0]
+        weights = ops.softmax(scores, axis=-1)
+        return ops.sum(weights[..., None] * features, axis=1), weights
+
+    def _advance(self, x, h, c, features, keys):
+        """Look (the context from the previous h), then one LSTM step on [word, context]."""
+        context, _ = self.attend(h, features, keys)
+        _, (h, c) = self.cell(ops.concatenate([x, context], axis=-1), [h, c])
+        return h, c, context
+
+    def step(self, words, state):
+        h, c, features, keys = state
+        h, c, context = self._advance(self.embedding(words), h, c, features, keys)
+        return self.out(ops.concatenate([h, context], axis=-1)), [h, c, features, keys]
+
+    def call(self, features, words=None, training=False):
+        state = self.start(features, training)
+        if words is None:
+            return self.greedy(state)
+        h, c, features, keys = state
+        x = self.dropout(self.embedding(words), training=training)
+
+        def body(carry, x_t):
+            new = self._advance(x_t, carry[0], carry[1], features, keys)
+            return new, new  # (TensorFlow's scan wants outputs shaped like the carry)
+
+        no_context = ops.zeros_like(features[:, 0, :])
+        _, (hs, _, contexts) = ops.scan(body, (h, c, no_context), ops.transpose(x, (1, 0, 2)))
+        logits = self.out(ops.concatenate([hs, contexts], axis=-1))  # every step at once
+        return ops.transpose(logits, (1, 0, 2))
+
+
 def build_models(config, vocabulary: list[str]) -> Models:
     """The trainer, the captioner and the fast captioner (see the module docstring); they share
     every layer."""
     project = layers.Dense(config.features, activation="relu", name="project")
     encode = encoder(config, project)
-    decoder = CaptionDecoder(
+    kind = AttentionDecoder if config.decoder == "attention" else CaptionDecoder
+    decoder = kind(
         vocabulary, config.units, config.embedding_dim, config.max_length, config.dropout,
         name="decoder",
     )  # fmt: skip
     if config.encoder == "cnn":
         image = keras.Input((config.image_size, config.image_size, 3), name="image")
         features = encode(image)
-    else:  # the pooled backbone features, cached
-        pooled = encode.get_layer("backbone").output.shape[-1]
-        image = keras.Input((pooled,), name="image")
+    else:  # the backbone's features (pooled, or one vector per position), cached
+        image = keras.Input(encode.get_layer("backbone").output.shape[1:], name="image")
         features = project(image)
     words = keras.Input((None,), dtype="int32", name="words")
     logits = decoder(features, words)

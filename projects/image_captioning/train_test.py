@@ -241,10 +241,10 @@ def test_quick_run_writes_finite_metrics_and_figures(quick_run):
     assert len((workdir / "test_captions.txt").read_text().splitlines()) == config.test_scenes
 
 
-def random_captioner(max_length=20, scale=0.5):
+def random_captioner(max_length=20, scale=0.5, decoder="show_tell"):
     """An untrained captioner with random weights of the given spread (large: decisive, varied
     captions; smaller: closer calls, where greedy and beam search part)."""
-    config = dataclasses.replace(Config().quick(), max_length=max_length)
+    config = dataclasses.replace(Config().quick(), max_length=max_length, decoder=decoder)
     part = data.scenes(64, config.image_size, seed=3)
     vocabulary = data.Vocabulary.build(part.captions, 1)
     _, captioner, _ = build_models(config, vocabulary.words)
@@ -259,8 +259,9 @@ def random_captioner(max_length=20, scale=0.5):
     return captioner, data.scenes(12, config.image_size, seed=99).images
 
 
-def test_a_beam_of_one_is_greedy():
-    captioner, images = random_captioner()
+@pytest.mark.parametrize("decoder", ["show_tell", "attention"])
+def test_a_beam_of_one_is_greedy(decoder):
+    captioner, images = random_captioner(decoder=decoder)
     greedy = decoding.greedy_ids(captioner, images)
     assert len({tuple(row) for row in greedy}) > 3  # the captions differ between images
     np.testing.assert_array_equal(decoding.beam_ids(captioner, images, beam=1), greedy)
@@ -326,6 +327,41 @@ def test_predict_captions_a_picture_and_refuses_bad_input(quick_run, tmp_path, c
         assert exit_info.value.code == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error:") and len(err.splitlines()) == 1
+
+
+def test_attention_teacher_forcing_equals_writing_word_by_word(tmp_path):
+    """The attention decoder's whole-caption pass (a scan over the words, as in training) gives
+    the logits of its one-step-at-a-time use (greedy, beam search), and it saves and reloads."""
+    captioner, images = random_captioner(max_length=6, decoder="attention")
+    _, encode, decoder = decoding.parts(captioner)
+    features = encode(captioner.get_layer("resize")(images.astype("float32")))
+    assert len(features.shape) == 3  # (batch, positions, features): one vector per position
+    words = np.random.default_rng(0).integers(0, len(decoder.vocabulary), (len(images), 6))
+    whole = keras.ops.convert_to_numpy(decoder(features, words.astype("int32")))
+    state = decoder.start(features)
+    for t in range(words.shape[1]):
+        logits, state = decoder.step(words[:, t].astype("int32"), state)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), whole[:, t], atol=1e-4)
+    _, weights = decoder.attend(state[0], state[2], state[3])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(axis=1), 1, rtol=1e-5)
+    captioner.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(
+        decoding.greedy_ids(loaded, images), decoding.greedy_ids(captioner, images)
+    )
+
+
+@pytest.mark.slow  # about 40 s
+def test_attention_quick_run_reloads_alike_in_a_fresh_process(tmp_path):
+    config = dataclasses.replace(Config().quick(), decoder="attention", epochs=2)
+    metrics = train_and_evaluate(config, tmp_path, verbose=0)
+    assert math.isfinite(metrics["test_loss"]) and 0 <= metrics["bleu4"] <= 1
+    images = data.scenes(4, 40, seed=7).images.astype("float32")
+    answers = check_fresh_process(tmp_path, images, imports=(f"{__package__}.model",))
+    captioner = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(answers["keras"], decoding.greedy_ids(captioner, images))
+    if "export" in answers:
+        np.testing.assert_array_equal(answers["export"], answers["keras"])
 
 
 def test_config_errors():
