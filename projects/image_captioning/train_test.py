@@ -398,9 +398,6 @@ def test_efficientnet_lite0_with_its_imagenet_weights_knows_real_photos():
     assert dog[0][0] in ("German Shepherd Dog", "Malinois", "Standard Schnauzer"), dog
     assert eagle[0][0] in ("bald eagle", "kite (bird of prey)", "vulture"), eagle
     assert dog[0][1] > 0.3 and eagle[0][1] > 0.2
-    features = efficientnet.efficientnet_lite0(top=False)
-    x = keras.ops.convert_to_numpy(features(images[:1]))
-    assert x.shape == (1, 7, 7, efficientnet.FEATURES) and np.isfinite(x).all()
 
 
 def test_pretrained_encoder_trains_on_cached_features_that_match_the_captioners_own(
@@ -436,8 +433,8 @@ def test_pretrained_encoder_trains_on_cached_features_that_match_the_captioners_
     captioner.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_array_equal(decoding.greedy_ids(loaded, splits.val.images), from_features)
-    inputs = model_inputs(config, captioner, splits)  # the same through train.py's path
-    assert inputs["train"].shape == (8, 1280) and inputs["val"].shape == (4, 1280)
+    inputs = model_inputs(dataclasses.replace(config, encoder="cnn"), captioner, splits)
+    assert inputs["val"] is splits.val.images  # the small encoder trains on the pixels
 
 
 def test_preprocessing_of_keras_applications_backbones():
