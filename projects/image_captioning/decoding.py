@@ -79,3 +79,23 @@ def _beam_batch(captioner, images: np.ndarray, beam: int) -> np.ndarray:
 def caption_ids(captioner, images: np.ndarray, beam: int = 1) -> np.ndarray:
     """Greedy through the captioner (beam 1) or beam search."""
     return greedy_ids(captioner, images) if beam == 1 else beam_ids(captioner, images, beam)
+
+
+def attention_weights(captioner, image: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Greedy captioning of one image with the attention decoder, step by step: for each word
+    written, (its id, the weights it gave the positions of the image as a (g, g) grid)."""
+    resize, encode, decoder = parts(captioner)
+    features = encode(resize(image[None].astype("float32")), training=False)
+    state = decoder.start(features)
+    side = int(round(np.sqrt(features.shape[1])))
+    words, written = np.array([START], "int32"), []
+    for _ in range(decoder.max_length):
+        _, weights = decoder.attend(state[0], state[2], state[3])  # where it looks for this word
+        logits, state = decoder.step(words, state)
+        word = int(np.argmax(keras.ops.convert_to_numpy(logits)[0]))
+        if word == END:
+            break
+        grid = keras.ops.convert_to_numpy(weights)[0].reshape(side, side)
+        written.append((word, grid))
+        words = np.array([word], "int32")
+    return written

@@ -1,5 +1,5 @@
-"""The captioner's figures: test images with the generated caption and a reference, and BLEU-4
-with the loss over the epochs."""
+"""The captioner's figures: test images with the generated caption and a reference, BLEU-4 with
+the loss over the epochs, and (attention decoder) where it looks for each word."""
 
 import textwrap
 from pathlib import Path
@@ -57,5 +57,30 @@ def learning(history: dict, path: Path) -> Path:
     right.set(xlabel="epoch", ylabel="validation BLEU-4 (greedy)", ylim=(0, 1))
     for ax in (left, right):
         ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def attention_maps(images, steps, vocabulary, path: Path, words: int = 8) -> Path:
+    """One row per image: the image, then for each word written (up to `words`) the image
+    darkened where that word's attention weights are low (weights relative to their largest;
+    evenly spread weights leave the image as it is)."""
+    plt = _plt()
+    columns = 1 + min(words, max(len(s) for s in steps))
+    fig, axes = plt.subplots(len(images), columns, figsize=(1.9 * columns, 2.1 * len(images)))
+    axes = np.atleast_2d(axes)
+    for row, image, written in zip(axes, images, steps, strict=True):
+        for ax in row:
+            ax.axis("off")
+        row[0].imshow(image, interpolation="nearest")
+        row[0].set_title("image", fontsize=8)
+        size = image.shape[0]
+        for ax, (word, grid) in zip(row[1:], written, strict=False):
+            shade = np.zeros((*grid.shape, 4))
+            shade[..., 3] = 0.8 * (1 - grid / grid.max())  # black, opaque where not looked at
+            ax.imshow(image, interpolation="nearest")
+            ax.imshow(shade, extent=(0, size, size, 0), interpolation="bilinear")
+            ax.set_title(vocabulary.words[word], fontsize=9)
+    fig.suptitle("where the attention decoder looks for each word it writes (test images)")
     fig.tight_layout()
     return save_figure(fig, path)

@@ -24,6 +24,7 @@ from .model import build_models
 
 PROGRESS_SECONDS = 30
 FIGURE_IMAGES = 12
+ATTENTION_IMAGES = 4
 
 
 def model_inputs(config: Config, captioner: keras.Model, splits: data.Splits) -> dict:
@@ -148,6 +149,10 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         test.images[:shown], captions[:shown], test.captions[:shown], Path(workdir, "captions.png")
     )
     figures.learning(history, Path(workdir, "learning.png"))
+    if config.decoder == "attention":
+        shown = test.images[:ATTENTION_IMAGES]
+        steps = [decoding.attention_weights(captioner, image) for image in shown]
+        figures.attention_maps(shown, steps, vocabulary, Path(workdir, "attention.png"))
     runs.finish(
         workdir, captioner, metrics, test.images[:4].astype("float32"), title="image_captioning"
     )

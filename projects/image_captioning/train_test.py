@@ -344,6 +344,14 @@ def test_attention_teacher_forcing_equals_writing_word_by_word(tmp_path):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), whole[:, t], atol=1e-4)
     _, weights = decoder.attend(state[0], state[2], state[3])
     np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(axis=1), 1, rtol=1e-5)
+    greedy = decoding.greedy_ids(captioner, images)
+    for image, ids in zip(images[:3], greedy, strict=False):  # attention.png's words: greedy's
+        steps = decoding.attention_weights(captioner, image)
+        ids = ids.tolist()
+        written = ids[: ids.index(data.END)] if data.END in ids else ids
+        assert [word for word, _ in steps] == written
+        for _, grid in steps:
+            assert grid.shape == (4, 4) and abs(grid.sum() - 1) < 1e-4  # 32 px / 8
     captioner.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_array_equal(
