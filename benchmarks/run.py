@@ -82,7 +82,8 @@ TEMPLATES = {
         "word2vec",
     ),
     "image_captioning": (
-        "CNN encoder + LSTM decoder, teacher forcing, greedy and beam search, BLEU",
+        "CNN encoder (or pretrained EfficientNet-Lite0) + LSTM decoder, attention, greedy and "
+        "beam search, BLEU",
         "make caption",
         "image_captioning",
     ),
