@@ -174,8 +174,8 @@ def main(argv=None) -> None:
 
     paths = sys.argv[1:] if argv is None else argv
     paths = paths or [str(photo(name)) for name in PHOTOS]
+    images = np.stack([read_rgb(p, SIZE) for p in paths])  # a bad file fails before the model
     model = efficientnet_lite0()
-    images = np.stack([read_rgb(p, SIZE) for p in paths])
     for path, classes in zip(paths, classify(model, images), strict=True):
         print(f"{path}: " + ", ".join(f"{n} {p:.1%}" for n, p in classes))
 
