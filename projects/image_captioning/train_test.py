@@ -445,6 +445,19 @@ def test_pretrained_encoder_trains_on_cached_features_that_match_the_captioners_
     assert inputs["val"] is splits.val.images  # the small encoder trains on the pixels
 
 
+def test_a_keras_applications_backbone_pools_or_keeps_positions():
+    """The architecture only (weights=False: no download): frozen, any input size resized to
+    the network's own, pooled features or one vector per position of its 7x7 map."""
+    from .backbones import backbone
+
+    images = np.random.default_rng(0).uniform(0, 255, (2, 40, 40, 3)).astype("float32")
+    pooled = backbone("mobilenet_v2", weights=False)
+    assert not pooled.trainable_weights
+    assert tuple(pooled(images).shape) == (2, 1280)
+    spatial = backbone("mobilenet_v2", weights=False, pooled=False)
+    assert tuple(spatial(images).shape) == (2, 49, 1280)
+
+
 def test_preprocessing_of_keras_applications_backbones():
     from .backbones import Preprocess
 
