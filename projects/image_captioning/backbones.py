@@ -79,7 +79,6 @@ def backbone(name: str, weights: bool = True, pooled: bool = True) -> keras.Mode
                 f"--encoder={name} needs its ImageNet weights from the internet, which failed "
                 f"({datasets.one_line(err)}); without a network use --encoder=efficientnet_lite0"
             ) from None
-    network.trainable = False
     x = network(Preprocess(mode, name="preprocess")(x), training=False)
     if pooled:
         features = layers.GlobalAveragePooling2D(name="pool")(x)
