@@ -30,3 +30,35 @@ def test_mnist_benchmark_compares_both_and_leaves_results_of_a_variant_alone(
     assert "Time to 0.990:" in out and "is left as it was" in out
     assert not results.exists()
     assert (tmp_path / "runs/mnist_cnn/benchmark/model.keras").exists()
+
+
+@pytest.mark.parametrize("algorithm", ["skipgram", "cbow"])
+def test_word2vec_objective_is_the_template_loss_on_given_vectors(algorithm):
+    """With all context vectors zero every score is 0, so the loss is (1 + negative) log 2 per
+    pair (skip-gram) or per word (CBOW); other vectors give another value."""
+    import dataclasses
+    import math
+
+    import numpy as np
+
+    from benchmarks.word2vec_reference import aligned, objective
+    from projects.word2vec import data
+    from projects.word2vec.config import Config
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(30)]
+    sentences = [[words[i] for i in rng.integers(0, 30, 200)] for _ in range(20)]
+    config = dataclasses.replace(
+        Config(), algorithm=algorithm, min_count=1, chunk_tokens=64, chunks_per_batch=2
+    )
+    vocab = data.Vocabulary.build(sentences, config.min_count)
+    ids, sids = data.encode(sentences, vocab)
+    parts = {"vocab": vocab, "ids": ids, "sids": sids}
+    vectors = rng.normal(size=(len(vocab), config.vector_size)).astype("float32")
+    zeros = np.zeros_like(vectors)
+    assert objective(vectors, zeros, parts, config) == pytest.approx(6 * math.log(2), rel=1e-5)
+    assert objective(vectors, vectors * 0.1, parts, config) != pytest.approx(6 * math.log(2))
+    keys = list(reversed(vocab.words))
+    np.testing.assert_array_equal(aligned(keys, vectors[::-1], vocab.words), vectors)
+    with pytest.raises(RuntimeError, match="lacks 1 words"):
+        aligned(keys[1:], vectors[::-1][1:], vocab.words)

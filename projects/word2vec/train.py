@@ -60,7 +60,11 @@ def word_vectors(model: keras.Model) -> np.ndarray:
     return keras.ops.convert_to_numpy(model.get_layer("word2vec").vectors)
 
 
-def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_callbacks=()) -> dict:
+def train_and_evaluate(
+    config: Config, workdir: Path, verbose: int = 2, extra_callbacks=(), parts=None
+) -> dict:
+    """Train, score, save. `extra_callbacks` join `fit`; `parts`, a dict, receives the trained
+    model, the vocabulary and the encoded corpus (ids, sentence ids) for a benchmark's checks."""
     runtime.setup(config.seed, forced_xla=True)  # see model.compile below
     workdir = Path(workdir)
     begin = time.time()
@@ -79,6 +83,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     (workdir / "vocabulary.txt").write_text("\n".join(vocab.words) + "\n")
 
     model = build_model(len(vocab), config)
+    if parts is not None:
+        parts.update(model=model, vocab=vocab, ids=ids, sids=sids)
     scale = batches.examples_per_step  # the loss is a mean over a step's examples
     total_steps = batches.steps * config.epochs
     schedule = keras.optimizers.schedules.PolynomialDecay(
