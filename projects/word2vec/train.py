@@ -11,7 +11,8 @@ Training follows word2vec's own recipe: plain gradient steps at a learning rate 
 0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of some 25k
 pairs at once (word2vec takes them one by one); a frequent word then collects hundreds of them,
 so each coordinate of a step is clipped at --clip (times the learning rate), which keeps the
-frequent words from overshooting and leaves the rest untouched.
+frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
+of each word's step instead (RowClippedSGD), which keeps its direction (README: what each gives).
 """
 
 import time
@@ -56,6 +57,35 @@ class EpochReport(keras.callbacks.Callback):
             print(f"  {word}: " + ", ".join(self.words[i] for i, _ in near), flush=True)
 
 
+class RowClippedSGD(keras.optimizers.Optimizer):
+    """Plain gradient steps, each row of a table (one word's vector) shortened to at most
+    `max_norm` before the learning rate scales it; rows not touched by a step stay as they are."""
+
+    def __init__(self, learning_rate, max_norm: float, name="row_clipped_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.max_norm = max_norm
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        lr = ops.cast(learning_rate, variable.dtype)
+        # dense: TensorFlow hands a gathered table's gradient over as slices, one per occurrence
+        g = ops.add(ops.zeros(variable.shape, variable.dtype), gradient)
+        norm = ops.sqrt(ops.sum(ops.square(g), axis=-1, keepdims=True))
+        g = g * ops.minimum(1.0, self.max_norm / ops.maximum(norm, 1e-30))
+        self.assign_sub(variable, lr * g)
+
+    def get_config(self):
+        return {**super().get_config(), "max_norm": self.max_norm}
+
+
+def build_optimizer(config: Config, schedule, scale: float) -> keras.optimizers.Optimizer:
+    """word2vec's SGD; the loss is a mean over `scale` examples, so the clip is divided by it."""
+    clip = config.clip / scale if config.clip else None
+    if config.clip_by == "row" and clip:
+        return RowClippedSGD(schedule, clip)
+    return keras.optimizers.SGD(schedule, clipvalue=clip)
+
+
 def word_vectors(model: keras.Model) -> np.ndarray:
     return keras.ops.convert_to_numpy(model.get_layer("word2vec").vectors)
 
@@ -90,9 +120,8 @@ def train_and_evaluate(
     schedule = keras.optimizers.schedules.PolynomialDecay(
         config.learning_rate * scale, total_steps, config.final_learning_rate * scale
     )
-    clip = config.clip / scale if config.clip else None
     # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, clipvalue=clip), jit_compile=True)
+    model.compile(optimizer=build_optimizer(config, schedule, scale), jit_compile=True)
     # the loss is a mean per pair (skip-gram) or per word (CBOW)
     per = "per pair" if config.algorithm == "skipgram" else "per word"
     progress = runs.Progress(

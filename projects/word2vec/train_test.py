@@ -17,7 +17,7 @@ from common.testing import ROOT, run_module
 from . import NAME, data, evaluate, predict
 from .config import Config
 from .model import build_model
-from .train import train_and_evaluate, write_vectors
+from .train import RowClippedSGD, train_and_evaluate, write_vectors
 
 COURSE = "Quantum physics is a fundamental theory in physics"
 
@@ -208,6 +208,31 @@ def test_words_that_share_contexts_end_up_closer(quick_run):
     for name in ("vectors.tsv", "metadata.tsv", "neighbours.txt", "learning.png", "model.keras"):
         assert (workdir / name).exists(), name
     assert "wordsim353" in (workdir / "history.csv").read_text().splitlines()[0]
+
+
+def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
+    table = keras.Variable(np.ones((3, 3), "float32"))
+    gradient = np.array([[30.0, 40.0, 0.0], [0.3, 0.4, 0.0], [0.0, 0.0, 0.0]], "float32")
+    RowClippedSGD(0.1, max_norm=5.0).apply_gradients([(gradient, table)])
+    step = 1.0 - keras.ops.convert_to_numpy(table)
+    np.testing.assert_allclose(step[0], [0.3, 0.4, 0.0], atol=1e-6)  # 50 long: cut to 5, same way
+    np.testing.assert_allclose(step[1], [0.03, 0.04, 0.0], atol=1e-6)  # short: plain SGD
+    np.testing.assert_array_equal(step[2], 0.0)  # untouched
+
+
+def test_row_clipping_learns_the_groups_too(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus.txt")
+    config = dataclasses.replace(
+        Config(), corpus=str(corpus), vector_size=16, epochs=3, min_count=1, sample=0,
+        chunk_tokens=256, chunks_per_batch=4, clip_by="row", clip=10.0,
+    )  # fmt: skip
+    train_and_evaluate(config, tmp_path, verbose=0)
+    words, vectors = predict.load_vectors(tmp_path / "vectors.txt")
+    n = evaluate.unit(vectors)
+    group = np.array([w[:-1] for w in words])
+    sims = n @ n.T
+    same = sims[(group[:, None] == group[None]) & ~np.eye(len(words), dtype=bool)].mean()
+    assert same > sims[group[:, None] != group[None]].mean() + 0.3
 
 
 def test_vectors_file_round_trips_through_gensim(tmp_path):
