@@ -24,8 +24,8 @@ class Config:
     chunks_per_batch: int = 8  # chunks per step, from random places (about 25k pairs a step)
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
-    clip: float = 30.0  # longest step of a word's vector, in learning rates (0: none); train.py
-    clip_by: Literal["row", "coordinate"] = "row"  # coordinate: each coordinate at --clip (try 1)
+    clip: float = 1.0  # largest step per coordinate (or row), in learning rates (0: none); train.py
+    clip_by: Literal["coordinate", "row"] = "coordinate"  # row: keeps a step's direction (clip 30)
     epochs: int = 5  # passes over the corpus
     max_minutes: float = 0.0  # stop training after this many minutes (0: no limit)
     seed: int = 0  # fixes initial vectors, subsampling, windows and negatives
