@@ -220,6 +220,7 @@ def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
     np.testing.assert_array_equal(step[2], 0.0)  # untouched
 
 
+@pytest.mark.slow  # make test stays under 10 minutes; make test-full runs it
 def test_row_clipping_learns_the_groups_too(tmp_path):
     corpus = write_corpus(tmp_path / "corpus.txt")
     config = dataclasses.replace(
