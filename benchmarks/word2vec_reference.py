@@ -35,17 +35,22 @@ OBJECTIVE_BATCHES = 40  # batches, spread over one epoch, that the shared loss i
 OBJECTIVE_SEED = 12345  # the same batches for both implementations
 
 
-def objective(vectors: np.ndarray, context: np.ndarray, parts: dict, config: Config) -> float:
-    """The template's training loss (per pair for skip-gram, per word for CBOW) with these word
-    and context vectors, rows in the template's vocabulary order, on fixed batches."""
+def objective(parts: dict, config: Config, *tables) -> list[float]:
+    """The template's training loss (per pair for skip-gram, per word for CBOW) for each
+    (word vectors, context vectors) pair given, rows in the template's vocabulary order, all on
+    the same fixed batches (drawn once, as is the model that scores them)."""
     vocab = parts["vocab"]
     batches = data.Batches(parts["ids"], parts["sids"], vocab, config, OBJECTIVE_SEED)
+    picks = np.linspace(0, len(batches) - 1, min(OBJECTIVE_BATCHES, len(batches))).astype(int)
+    inputs = [batches[i][0] for i in picks]
     probe = build_model(len(vocab), config)
     layer = probe.get_layer("word2vec")
-    layer.vectors.assign(vectors)
-    layer.context.assign(context)
-    picks = np.linspace(0, len(batches) - 1, min(OBJECTIVE_BATCHES, len(batches))).astype(int)
-    return float(np.mean([keras.ops.convert_to_numpy(probe(batches[i][0])) for i in picks]))
+    losses = []
+    for vectors, context in tables:
+        layer.vectors.assign(vectors)
+        layer.context.assign(context)
+        losses.append(float(np.mean([keras.ops.convert_to_numpy(probe(x)) for x in inputs])))
+    return losses
 
 
 def aligned(keys: list[str], table: np.ndarray, words: list[str]) -> np.ndarray:
@@ -105,13 +110,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             ours = train_and_evaluate(config, Path(folder), parts=parts)
         layer = parts["model"].get_layer("word2vec")
-        tables = [keras.ops.convert_to_numpy(t) for t in (layer.vectors, layer.context)]
-        ours["objective"] = objective(*tables, parts, config)
+        trained = [keras.ops.convert_to_numpy(t) for t in (layer.vectors, layer.context)]
         keys, vectors, context = ours_ref.pop("tables")
         order = parts["vocab"].words
-        ours_ref["objective"] = objective(
-            aligned(keys, vectors, order), aligned(keys, context, order), parts, config
-        )
+        gensims = (aligned(keys, vectors, order), aligned(keys, context, order))
+        ours["objective"], ours_ref["objective"] = objective(parts, config, trained, gensims)
         rows.append((algorithm, ours_ref, ours))
 
     lines = [
