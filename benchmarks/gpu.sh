@@ -7,10 +7,11 @@
 #     && PYTHONPATH=$PWD/.gpu-kit/site KERAS_BACKEND=jax DLT_CACHE_DIR=$PWD/.gpu-kit/cache \
 #        XLA_PYTHON_CLIENT_PREALLOCATE=false bash benchmarks/gpu.sh [PART ...]
 #
-# PARTs, all by default: augment, mnist, text, word2vec. Writes tables and logs under $OUT (or
-# runs/gpu): device.txt, augment.md, mnist.md + mnist.log, text.log (text_lstm's GPU
-# configuration for TEXT_MINUTES of training, 9 by default), word2vec_step.log + word2vec.log
-# (the default configuration for WORD2VEC_MINUTES, 2 by default); run directories under runs/.
+# PARTs, all by default: augment, mnist, text, word2vec (text_sweep only when named; see it
+# below). Writes tables and logs under $OUT (or runs/gpu): device.txt, augment.md, mnist.md +
+# mnist.log, text.log (text_lstm's GPU configuration for TEXT_MINUTES of training, 9 by
+# default), word2vec_step.log + word2vec.log (the default configuration for WORD2VEC_MINUTES, 2
+# by default); run directories under runs/ (or RUNS_DIR).
 # TEXT_FLAGS / WORD2VEC_FLAGS=--quick for a dry run. On a machine with TensorFlow's CUDA build,
 # KERAS_BACKEND=tensorflow measures that backend instead.
 set -euo pipefail
@@ -34,16 +35,48 @@ fi
 if want text; then
   # text_lstm, the GPU goal (held-out loss at or below 1.30 nats per character within 10
   # minutes): two LSTM(1024) layers with dropout, wide batches of random windows, XLA. About
-  # 138 steps of 32,768 characters make an epoch; the cosine schedule spans all epochs, so
-  # choose epochs that fit the minutes (about 6 s an epoch on an H100). 20 was the best of 10,
-  # 16, 20 and 45 measured (benchmarks/results/gpu_h100.md): more passes overfit.
+  # 138 steps of 32,768 characters make an epoch (about 6 s on an H100); the cosine schedule
+  # spans the epochs or the minutes, whichever ends first. 20 epochs was the best of 10, 16, 20
+  # and 45 measured (benchmarks/results/gpu.md): more passes overfit.
   # The settings are text_lstm's "gpu" preset (projects/text_lstm/config.py).
-  "$python" -m projects.text_lstm.train --runs_dir="$out/runs" --preset=gpu \
+  "$python" -m projects.text_lstm.train --runs_dir="${RUNS_DIR:-$out/runs}" --preset=gpu \
     --epochs="${TEXT_EPOCHS:-20}" --max_minutes="${TEXT_MINUTES:-9}" ${TEXT_FLAGS:-} \
     2>&1 | tee "$out/text.log"
 fi
+if want text_sweep; then
+  # Several text_lstm configurations at once on the one GPU (a recurrent step leaves most of a
+  # large GPU idle, so runs side by side lose less than they would in turn), each for
+  # TEXT_MINUTES with its cosine schedule fitted to those minutes (--epochs only bounds it). The
+  # figures compare the configurations under the same sharing; one run alone is faster.
+  # TEXT_SWEEP: "name:flags" entries separated by ";". Logs: text_<name>.log; table: text_sweep.md.
+  sweep=${TEXT_SWEEP:-"base:;streams:--batching=streams;recurrent:--recurrent_dropout=0.25;wide:--units=1536 --dropout=0.45;all:--batching=streams --units=1536 --dropout=0.4 --recurrent_dropout=0.2"}
+  IFS=';' read -ra entries <<< "$sweep"
+  names=()
+  for entry in "${entries[@]}"; do
+    name=${entry%%:*}
+    names+=("$name")
+    # shellcheck disable=SC2086  # the flags are words
+    "$python" -m projects.text_lstm.train --runs_dir="${RUNS_DIR:-$out/runs}/$name" --preset=gpu \
+      --epochs="${TEXT_EPOCHS:-100}" --max_minutes="${TEXT_MINUTES:-7}" --sample_length=0 \
+      ${entry#*:} ${TEXT_FLAGS:-} > "$out/text_$name.log" 2>&1 &
+  done
+  wait
+  "$python" - "$out" "${names[@]}" <<'TABLE' | tee "$out/text_sweep.md"
+import re, sys
+out, names = sys.argv[1], sys.argv[2:]
+print("| run | epochs | best held-out (epoch) | final held-out | training loss | characters/s |")
+print("|---|---|---|---|---|---|")
+for name in names:
+    log = open(f"{out}/text_{name}.log").read()
+    held = [float(v) for v in re.findall(r"epoch \d+: held-out loss ([\d.]+)", log)]
+    end = re.search(r"held-out loss ([\d.]+) nats .*training loss ([\d.]+); ([\d.]+k) char", log)
+    best = f"{min(held):.4f} ({held.index(min(held)) + 1})" if held else "-"
+    final = end.groups() if end else ("failed: see the log", "-", "-")
+    print(f"| {name} | {len(held)} | {best} | {' | '.join(final)} |")
+TABLE
+fi
 if want word2vec; then
   "$python" -m benchmarks.word2vec_step 2>&1 | tee "$out/word2vec_step.log"
-  "$python" -m projects.word2vec.train --runs_dir="$out/runs" \
+  "$python" -m projects.word2vec.train --runs_dir="${RUNS_DIR:-$out/runs}" \
     --max_minutes="${WORD2VEC_MINUTES:-2}" ${WORD2VEC_FLAGS:-} 2>&1 | tee "$out/word2vec.log"
 fi

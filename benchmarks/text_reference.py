@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--keep", default="", help="a new folder to keep the template's run in")
     args = parser.parse_args()
     marks = [float(m) for m in args.marks.split(",") if float(m) <= args.minutes]
-    config = dataclasses.replace(Config(), train_chars=args.train_chars)
+    config = dataclasses.replace(Config(), train_chars=args.train_chars, max_minutes=args.minutes)
     report = runtime.setup(config.seed)
     corpus = data.load_corpus(config)
     print(f"template (default configuration), {args.minutes:g} minutes at most")

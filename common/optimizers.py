@@ -1,5 +1,7 @@
 """The course's optimizers by name, so every template offers the same choice on its command line."""
 
+import math
+import time
 from typing import Literal
 
 import keras
@@ -27,3 +29,38 @@ def build_optimizer(
     if name == "adam":
         return keras.optimizers.Adam(learning_rate, **extra)
     raise ValueError(f"unknown optimizer {name!r}: use sgd, momentum, nesterov, rmsprop or adam")
+
+
+class CosineSchedule(keras.callbacks.Callback):
+    """The learning rate falls from `peak` to `final` along half a cosine over the run, the run's
+    progress being the larger of the share of `total_steps` done and the share of `max_minutes`
+    used (0: steps alone). A run that its time limit cuts short (a slower machine, a GPU budget)
+    still ends at `final`, not at a high rate. Compile the optimizer with a float rate: this sets
+    it before every step. The step count starts from the optimizer's, so a resumed run goes on
+    where it stopped; its minutes start again with the process.
+    """
+
+    def __init__(self, peak: float, final: float, total_steps: int, max_minutes: float = 0.0,
+                 clock=time.monotonic):  # fmt: skip
+        super().__init__()
+        self.peak, self.final, self.total_steps = peak, final, max(1, total_steps)
+        self.max_seconds, self.clock = max_minutes * 60, clock
+        self.step: int | None = None
+
+    def on_train_begin(self, logs=None):
+        self.start, self.step = self.clock(), None
+
+    def share(self) -> float:
+        done = self.step / self.total_steps
+        if self.max_seconds:
+            done = max(done, (self.clock() - self.start) / self.max_seconds)
+        return min(done, 1.0)
+
+    def rate(self) -> float:
+        return self.final + (self.peak - self.final) * 0.5 * (1 + math.cos(math.pi * self.share()))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.step is None:  # read once, after a resume has restored the optimizer
+            self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.model.optimizer.learning_rate = self.rate()
+        self.step += 1

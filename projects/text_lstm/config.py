@@ -19,16 +19,17 @@ class Config:
     units: int = 464  # a GRU(464) costs about what an LSTM(384) does on 2 CPU cores
     embedding_dim: int = 64  # about as many as there are characters
     dropout: float = 0.0  # two passes over 4.5M characters do not overfit; use 0.2-0.3 for more
+    recurrent_dropout: float = 0.0  # drops parts of the fed-back state (one mask per window)
     batching: Literal["streams", "windows"] = "streams"  # streams: truncated BPTT, state carried
     state_reset: float = 0.1  # chance per chunk that a stream restarts from a zero state
     window: int = 100  # k: characters per chunk, the steps gradients flow back through
     batch_size: int = 16  # parallel streams: more, smaller steps learn faster per CPU second
     optimizer: OptimizerName = "adam"  # rmsprop is the classic for RNNs; adam learns as fast
-    learning_rate: float = 4e-3  # peak of the cosine schedule
+    learning_rate: float = 4e-3  # peak of the cosine schedule (over the epochs or the minutes)
     final_learning_rate: float = 2e-4  # where the cosine schedule ends: the last steps settle
     clipnorm: float = 1.0  # clip each gradient's norm: the course's cure for exploding gradients
     epochs: int = 2  # passes over the training text (about 12 minutes on a 2-core CPU)
-    max_minutes: float = 15.0  # stop training after this many minutes (0: no limit)
+    max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     sample_length: int = 200  # characters generated after each epoch, to watch the model learn
     mixed_precision: bool = False  # float16 compute on a GPU (ignored on a CPU)
     jit_compile: bool = False  # XLA on a GPU with TensorFlow (on a CPU Keras decides)
@@ -42,6 +43,7 @@ class Config:
         "units": COUNT,
         "embedding_dim": COUNT,
         "dropout": FRACTION,
+        "recurrent_dropout": FRACTION,
         "state_reset": Range(0, 1),
         "window": Range(2),  # one step has nothing to carry
         "batch_size": COUNT,

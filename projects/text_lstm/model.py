@@ -106,7 +106,11 @@ def build_model(config, vocabulary: str) -> keras.Model:
     h = layers.Embedding(lookup.size, config.embedding_dim, name="embedding")(h)
     for i in range(config.layers):
         rnn = CELLS[config.cell](
-            config.units, return_sequences=True, return_state=True, name=f"{config.cell}_{i}"
+            config.units,
+            recurrent_dropout=config.recurrent_dropout,
+            return_sequences=True,
+            return_state=True,
+            name=f"{config.cell}_{i}",
         )
         h = rnn(h)[0]
         h = layers.Dropout(config.dropout, name=f"dropout_{i}")(h)

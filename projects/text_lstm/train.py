@@ -17,7 +17,7 @@ import keras
 from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
-from common.optimizers import build_optimizer
+from common.optimizers import CosineSchedule, build_optimizer
 
 from . import NAME, data, figures
 from .config import Config
@@ -94,15 +94,15 @@ def train_and_evaluate(
     evaluator = training_model(model, eval_config)
     batches = data.Batches(train_codes, data.to_ids(train_codes, vocabulary), config, config.seed)
     total_steps = batches.steps * config.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate,
-        decay_steps=total_steps,
-        alpha=config.final_learning_rate / config.learning_rate,
+    schedule = CosineSchedule(
+        config.learning_rate, config.final_learning_rate, total_steps, config.max_minutes
     )
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     jit = runtime.jit_compile(config.jit_compile)
     trainer.compile(
-        optimizer=build_optimizer(config.optimizer, schedule, clipnorm=config.clipnorm or None),
+        optimizer=build_optimizer(
+            config.optimizer, config.learning_rate, clipnorm=config.clipnorm or None
+        ),
         loss=loss,
         jit_compile=jit,
     )
@@ -133,6 +133,7 @@ def train_and_evaluate(
         verbose=0,
         callbacks=[
             resets,
+            schedule,
             progress,
             held_out,
             *extra_callbacks,

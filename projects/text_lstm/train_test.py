@@ -127,6 +127,22 @@ def test_state_reset_starts_streams_from_zero_in_training_only():
     assert np.abs(carried - fresh).max() > 1e-3  # outside training the state is kept
 
 
+def test_recurrent_dropout_acts_in_training_only():
+    config = small(units=8, recurrent_dropout=0.5)
+    model = _model(config)
+    logits = keras.Model(model.input, model.get_layer("logits").output)
+    codes = np.random.default_rng(0).integers(97, 105, size=(2, 12)).astype("int32")
+
+    def run(net, training):
+        return keras.ops.convert_to_numpy(net(codes, training=training))
+
+    assert np.abs(run(logits, True) - run(logits, True)).max() > 1e-3  # a new mask each call
+    plain = _model(small(units=8))
+    plain.set_weights(model.get_weights())
+    plain_logits = keras.Model(plain.input, plain.get_layer("logits").output)
+    np.testing.assert_allclose(run(logits, False), run(plain_logits, False), atol=1e-6)
+
+
 def test_one_step_at_a_time_equals_the_whole_sequence():
     config = small(units=8)
     model = _model(config)

@@ -1,0 +1,54 @@
+"""The shared optimizers' learning-rate schedule: by steps, by minutes, and inside fit."""
+
+import keras
+import numpy as np
+import pytest
+
+from common.optimizers import CosineSchedule
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_by_steps_it_is_keras_cosine_decay():
+    schedule = CosineSchedule(4e-3, 2e-4, total_steps=50)
+    schedule.on_train_begin()
+    reference = keras.optimizers.schedules.CosineDecay(4e-3, 50, alpha=2e-4 / 4e-3)
+    for step in (0, 1, 17, 25, 49, 50, 80):
+        schedule.step = step
+        assert schedule.rate() == pytest.approx(float(reference(step)), rel=1e-5)
+
+
+def test_the_time_limit_brings_the_rate_down_to_final_in_time():
+    clock = Clock()
+    schedule = CosineSchedule(1.0, 0.1, total_steps=1000, max_minutes=1, clock=clock)
+    schedule.on_train_begin()
+    schedule.step = 10  # 1% of the steps
+    assert schedule.rate() == pytest.approx(1.0, abs=1e-3)
+    clock.now += 30  # half the minutes: half the cosine
+    assert schedule.rate() == pytest.approx(0.55)
+    clock.now += 31  # past the limit: the final rate, not below
+    assert schedule.rate() == pytest.approx(0.1)
+    schedule.step = 900  # the steps lead when they are further along
+    clock.now -= 61
+    assert schedule.share() == pytest.approx(0.9)
+
+
+def test_fit_sets_the_rate_each_step_and_starts_from_the_optimizer_count():
+    x = np.zeros((8, 2), "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    schedule = CosineSchedule(1.0, 0.0, total_steps=8)
+    model.fit(x, x[:, :1], batch_size=2, epochs=1, verbose=0, callbacks=[schedule])
+    assert schedule.step == 4
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate == pytest.approx(0.5 * (1 + np.cos(np.pi * 3 / 8)), rel=1e-5)  # set before step 4
+    model.fit(x, x[:, :1], batch_size=2, epochs=1, verbose=0, callbacks=[schedule])
+    assert schedule.step == 8  # the second fit continued from the optimizer's 4 steps
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate == pytest.approx(0.5 * (1 + np.cos(np.pi * 7 / 8)), rel=1e-5)
