@@ -17,7 +17,7 @@ import numpy as np
 
 from projects.word2vec import model
 from projects.word2vec.config import Config
-from projects.word2vec.train import build_optimizer
+from projects.word2vec.train import build_optimizer, coordinate_clip
 
 VOCABULARY = 30_540
 WARM_UP, STEPS = 3, 30
@@ -37,7 +37,7 @@ def main() -> None:
     clips = [("coordinate", 1.0), ("row", 30.0)]
     for jit, (clip_by, clip) in [(j, c) for j in jits for c in clips]:
         variant = dataclasses.replace(config, clip_by=clip_by, clip=clip)
-        trainer = model.build_model(VOCABULARY, variant)
+        trainer = model.build_model(VOCABULARY, variant, coordinate_clip(variant, 25_000.0))
         trainer.compile(optimizer=build_optimizer(variant, 0.1, 25_000.0), jit_compile=jit)
         for _ in range(WARM_UP):
             trainer.train_on_batch(x)

@@ -33,11 +33,13 @@ class Word2Vec(layers.Layer):
         algorithm="skipgram",
         objective="negative",
         negative=5,
+        clip=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.vocab_size, self.dim, self.window = vocab_size, dim, window
         self.algorithm, self.objective, self.negative = algorithm, objective, negative
+        self.clip = clip
 
     def build(self, input_shape=None):
         half = 0.5 / self.dim  # word2vec's initialization: small random vectors, zero contexts
@@ -65,8 +67,8 @@ class Word2Vec(layers.Layer):
     def call(self, inputs):
         tokens, sentence = inputs["tokens"], inputs["sentence"]
         radius, negatives = inputs["radius"], inputs["negatives"]
-        v = ops.take(self.vectors, tokens, axis=0)  # (chunks, T, dim)
-        c = ops.take(self.context, tokens, axis=0)
+        v = self.clipped(ops.take(self.vectors, tokens, axis=0))  # (chunks, T, dim)
+        c = self.clipped(ops.take(self.context, tokens, axis=0))
         masks = self.neighbours(sentence, radius)
         if self.algorithm == "skipgram":  # the word's vector against each neighbour's context
             inputs_, score, weight = v, None, self.pair_counts(masks)
@@ -76,7 +78,7 @@ class Word2Vec(layers.Layer):
             score = ops.sum(inputs_ * c, axis=-1)
         examples = ops.sum(weight)
         if self.objective == "negative":
-            n = ops.take(self.context, negatives, axis=0)  # (chunks, T, draws, dim)
+            n = self.clipped(ops.take(self.context, negatives, axis=0))  # (chunks, T, draws, dim)
             scores = ops.sum(ops.expand_dims(inputs_, 2) * n, axis=-1)
             share = weight * (self.negative / ops.cast(ops.shape(negatives)[2], v.dtype))
             loss = ops.sum(share * ops.sum(ops.softplus(scores), axis=-1))
@@ -96,6 +98,25 @@ class Word2Vec(layers.Layer):
         loss = loss / ops.maximum(examples, 1.0)  # per pair (skip-gram) or word (CBOW)
         self.add_loss(loss)  # the model's training loss: fit needs no targets
         return loss
+
+    def clipped(self, rows):
+        """The gathered rows unchanged; on the way back, each coordinate of each row's gradient
+        (one occurrence of a word: all its pairs at that place) clipped to +-clip, before the
+        occurrences of a word are summed. Done here, the same on every backend: an optimizer's
+        clipvalue sees the rows as slices on TensorFlow and as their sum on JAX."""
+        if not self.clip:
+            return rows
+        limit = self.clip
+
+        @ops.custom_gradient
+        def identity(x):
+            def grad(*args, upstream=None):
+                upstream = args[0] if upstream is None else upstream
+                return ops.clip(upstream, -limit, limit)
+
+            return ops.copy(x), grad
+
+        return identity(rows)
 
     def pair_scores(self, v, c, masks):
         """For each offset d: the scores v_i . c_(i+d) (zero where i + d is outside the chunk)
@@ -133,11 +154,13 @@ class Word2Vec(layers.Layer):
             "algorithm": self.algorithm,
             "objective": self.objective,
             "negative": self.negative,
+            "clip": self.clip,
         }
 
 
-def build_model(vocab_size, config) -> keras.Model:
-    """Functional model: a batch of chunks in, the mean loss per pair out."""
+def build_model(vocab_size, config, clip: float = 0.0) -> keras.Model:
+    """Functional model: a batch of chunks in, the mean loss per pair out. `clip`: the largest
+    gradient coordinate per word occurrence (0: none; train.py sets it from --clip)."""
     c = config
     inputs = {
         "tokens": keras.Input((c.chunk_tokens,), dtype="int32", name="tokens"),
@@ -148,7 +171,14 @@ def build_model(vocab_size, config) -> keras.Model:
         ),
     }
     loss = Word2Vec(
-        vocab_size, c.vector_size, c.window, c.algorithm, c.objective, c.negative, name="word2vec"
+        vocab_size,
+        c.vector_size,
+        c.window,
+        c.algorithm,
+        c.objective,
+        c.negative,
+        clip,
+        name="word2vec",
     )(inputs)
     return keras.Model(inputs, loss, name="word2vec_" + c.algorithm)
 

@@ -10,8 +10,9 @@ learning.png. model.keras and export/ map word ids to vectors; predict.py answer
 Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of
 0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of some 25k
 pairs at once (word2vec takes them one by one); a frequent word then collects hundreds of them,
-so each coordinate of a step is clipped at --clip (times the learning rate), which keeps the
-frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
+so each coordinate of the step each occurrence of a word brings is clipped at --clip (times the
+learning rate; in the model, Word2Vec.clipped, so that both backends clip the same), which keeps
+the frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
 of each word's step instead (RowClippedSGD), which keeps its direction (README: what each gives).
 """
 
@@ -78,12 +79,18 @@ class RowClippedSGD(keras.optimizers.Optimizer):
         return {**super().get_config(), "max_norm": self.max_norm}
 
 
+def coordinate_clip(config: Config, scale: float) -> float:
+    """The model's per-occurrence gradient clip (0: none); the loss is a mean over `scale`
+    examples, so --clip, in per-example learning rates, is divided by it."""
+    return config.clip / scale if config.clip_by == "coordinate" else 0.0
+
+
 def build_optimizer(config: Config, schedule, scale: float) -> keras.optimizers.Optimizer:
-    """word2vec's SGD; the loss is a mean over `scale` examples, so the clip is divided by it."""
-    clip = config.clip / scale if config.clip else None
-    if config.clip_by == "row" and clip:
-        return RowClippedSGD(schedule, clip)
-    return keras.optimizers.SGD(schedule, clipvalue=clip)
+    """word2vec's SGD (the per-coordinate clip is the model's); --clip_by=row clips each word's
+    summed step instead."""
+    if config.clip_by == "row" and config.clip:
+        return RowClippedSGD(schedule, config.clip / scale)
+    return keras.optimizers.SGD(schedule)
 
 
 def word_vectors(model: keras.Model) -> np.ndarray:
@@ -112,10 +119,10 @@ def train_and_evaluate(
     )
     (workdir / "vocabulary.txt").write_text("\n".join(vocab.words) + "\n")
 
-    model = build_model(len(vocab), config)
+    scale = batches.examples_per_step  # the loss is a mean over a step's examples
+    model = build_model(len(vocab), config, coordinate_clip(config, scale))
     if parts is not None:
         parts.update(model=model, vocab=vocab, ids=ids, sids=sids)
-    scale = batches.examples_per_step  # the loss is a mean over a step's examples
     total_steps = batches.steps * config.epochs
     schedule = keras.optimizers.schedules.PolynomialDecay(
         config.learning_rate * scale, total_steps, config.final_learning_rate * scale

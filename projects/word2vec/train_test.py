@@ -16,7 +16,7 @@ from common.testing import ROOT, run_module
 
 from . import NAME, data, evaluate, predict
 from .config import Config
-from .model import build_model
+from .model import Word2Vec, build_model
 from .train import RowClippedSGD, train_and_evaluate, write_vectors
 
 COURSE = "Quantum physics is a fundamental theory in physics"
@@ -208,6 +208,41 @@ def test_words_that_share_contexts_end_up_closer(quick_run):
     for name in ("vectors.tsv", "metadata.tsv", "neighbours.txt", "learning.png", "model.keras"):
         assert (workdir / name).exists(), name
     assert "wordsim353" in (workdir / "history.csv").read_text().splitlines()[0]
+
+
+def step_of_a_word_met_three_times() -> list[list[float]]:
+    """One plain SGD step (rate 1) on a table whose row 1 is gathered three times and row 2 once,
+    each occurrence's gradient -5 per coordinate, through the model's clip at 1."""
+    clip = Word2Vec(4, 2, 1, clip=1.0)
+
+    class Probe(keras.layers.Layer):
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(4, 2), initializer="zeros")
+
+        def call(self, ids):
+            rows = clip.clipped(keras.ops.take(self.table, ids, axis=0))
+            self.add_loss(-5.0 * keras.ops.sum(rows))
+            return rows
+
+    ids = keras.Input((4,), dtype="int32")
+    model = keras.Model(ids, Probe()(ids))
+    model.compile(optimizer=keras.optimizers.SGD(1.0))
+    model.train_on_batch(np.array([[1, 1, 1, 2]], "int32"))
+    return keras.ops.convert_to_numpy(model.weights[0]).tolist()
+
+
+def test_each_occurrence_is_clipped_alike_on_both_backends():
+    """Clipped per occurrence, then summed: a word met three times moves three clips."""
+    expected = [[0.0, 0.0], [3.0, 3.0], [1.0, 1.0], [0.0, 0.0]]
+    assert step_of_a_word_met_three_times() == expected
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    code = f"from {__name__} import step_of_a_word_met_three_times as f; print(f())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "KERAS_BACKEND": other},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected, other
 
 
 def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
