@@ -1,10 +1,16 @@
 """The shared optimizers' learning-rate schedule: by steps, by minutes, and inside fit."""
 
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
 from common.optimizers import CosineSchedule
+from common.testing import ROOT
 
 
 class Clock:
@@ -52,3 +58,27 @@ def test_fit_sets_the_rate_each_step_and_starts_from_the_optimizer_count():
     assert schedule.step == 8  # the second fit continued from the optimizer's 4 steps
     rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     assert rate == pytest.approx(0.5 * (1 + np.cos(np.pi * 7 / 8)), rel=1e-5)
+
+
+def weights_after_a_schedule_that_stops_after_one_step() -> list[float]:
+    """Four steps of SGD on a zero-initialized Dense, the schedule at 1 for the first step and at
+    0 (its final rate) after it: the weights of one step at rate 1 if fit uses the rate set."""
+    x = np.ones((8, 2), "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(optimizer=keras.optimizers.SGD(5.0), loss="mse")
+    model.fit(x, x[:, :1], batch_size=2, verbose=0, callbacks=[CosineSchedule(1.0, 0.0, 1)])
+    return model.get_weights()[0].ravel().tolist()
+
+
+def test_fit_trains_with_the_rate_set_on_both_backends():
+    expected = [2.0, 2.0]  # one step at rate 1: w = 0 - 1 * d/dw mean((w.x + b - 1)^2) = 2
+    assert weights_after_a_schedule_that_stops_after_one_step() == expected
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    code = f"from {__name__} import weights_after_a_schedule_that_stops_after_one_step as f; "
+    done = subprocess.run(
+        [sys.executable, "-c", code + "print(f())"], cwd=ROOT,
+        env={**os.environ, "KERAS_BACKEND": other}, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected, other
