@@ -5,8 +5,9 @@
 
 One batch of random word ids (the default 8 chunks of 512 words, a 30,540-word vocabulary, as
 the default corpus gives), trained on 30 times after 3 warm-up steps with `train_on_batch`, with
-the template's optimizer (the default per-coordinate clip, and --clip_by=row --clip=30); on
-TensorFlow with and without XLA. Prints one line per setting.
+the template's optimizer: the default (negatives shared per chunk, per-coordinate clip), negatives
+drawn per token (--shared_negatives=0) and --clip_by=row --clip=30; on TensorFlow with and
+without XLA. Prints one line per setting.
 """
 
 import dataclasses
@@ -31,12 +32,17 @@ def main() -> None:
         "tokens": rng.integers(0, VOCABULARY, shape).astype("int32"),
         "sentence": np.zeros(shape, "int32"),
         "radius": rng.integers(1, config.window + 1, shape).astype("int32"),
-        "negatives": rng.integers(0, VOCABULARY, (*shape, config.negative_draws)).astype("int32"),
     }
     jits = [True, False] if keras.backend.backend() == "tensorflow" else [True]
-    clips = [("coordinate", 1.0), ("row", 30.0)]
-    for jit, (clip_by, clip) in [(j, c) for j in jits for c in clips]:
-        variant = dataclasses.replace(config, clip_by=clip_by, clip=clip)
+    variants = [  # (what the line says, the settings)
+        ("default", {}),
+        ("per-token negatives", {"shared_negatives": 0}),
+        ("clip by row", {"clip_by": "row", "clip": 30.0}),
+    ]
+    for jit, (name, settings) in [(j, v) for j in jits for v in variants]:
+        variant = dataclasses.replace(config, **settings)
+        negatives = (shape[0], *variant.negatives_shape())
+        x["negatives"] = rng.integers(0, VOCABULARY, negatives).astype("int32")
         trainer = model.build_model(VOCABULARY, variant, coordinate_clip(variant, 25_000.0))
         trainer.compile(optimizer=build_optimizer(variant, 0.1, 25_000.0), jit_compile=jit)
         for _ in range(WARM_UP):
@@ -47,7 +53,7 @@ def main() -> None:
         seconds = (time.time() - start) / STEPS
         words = shape[0] * shape[1]
         print(
-            f"{keras.backend.backend()}, jit_compile={jit}, clip by {clip_by}: "
+            f"{keras.backend.backend()}, jit_compile={jit}, {name}: "
             f"{seconds * 1000:.1f} ms per step of "
             f"{words} words ({words / seconds / 1000:.0f}k words/s)"
         )

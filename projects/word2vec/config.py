@@ -19,7 +19,8 @@ class Config:
     max_vocab: int = 0  # keep only the N most frequent words (0: all that pass min_count)
     sample: float = 1e-3  # subsampling threshold for frequent words (0: keep every word)
     negative: int = 5  # negative words per pair, word2vec's default
-    negative_draws: int = 5  # negative words drawn per token, shared by its pairs (model.py)
+    shared_negatives: int = 64  # negative words per chunk, shared by its tokens (0: per token)
+    negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
     chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 8  # chunks per step, from random places (about 25k pairs a step)
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
@@ -38,6 +39,7 @@ class Config:
         "max_vocab": NON_NEGATIVE,
         "sample": FRACTION,
         "negative": COUNT,
+        "shared_negatives": NON_NEGATIVE,  # 0: negative_draws per token instead
         "negative_draws": COUNT,
         "chunk_tokens": Range(2),
         "chunks_per_batch": COUNT,
@@ -58,6 +60,12 @@ class Config:
         return dataclasses.replace(
             self, corpus_words=200_000, max_vocab=2000, vector_size=32, epochs=1
         )
+
+    def negatives_shape(self) -> tuple[int, ...]:
+        """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens."""
+        if self.shared_negatives:
+            return (self.shared_negatives,)
+        return (self.chunk_tokens, self.negative_draws)
 
     def validate(self) -> None:
         from common.errors import UserError

@@ -160,8 +160,9 @@ def count_pairs(sids: np.ndarray, radius: np.ndarray, window: int) -> int:
 class Batches(keras.utils.PyDataset):
     """One epoch of chunks per pass, drawn afresh in on_epoch_end. A batch is chunks_per_batch
     chunks from random places in the corpus (so that one step does not see a single book):
-    x = {tokens, sentence, radius, negatives}, each (chunks, chunk_tokens[, negative_draws]);
-    no targets (the loss is the model's own)."""
+    x = {tokens, sentence, radius, negatives}, each (chunks, chunk_tokens), the negatives
+    (chunks, shared_negatives), or (chunks, chunk_tokens, negative_draws) where shared_negatives
+    is 0; no targets (the loss is the model's own)."""
 
     def __init__(self, ids, sids, vocab: Vocabulary, config, seed: int):
         super().__init__()
@@ -205,5 +206,5 @@ class Batches(keras.utils.PyDataset):
         n = c.chunks_per_batch
         x = {k: v[i * n : (i + 1) * n] for k, v in self.x.items()}
         rng = np.random.default_rng([self.epoch_seed, i])  # the same draws whatever the order
-        x["negatives"] = draw_negatives(self.cdf, (n, c.chunk_tokens, c.negative_draws), rng)
+        x["negatives"] = draw_negatives(self.cdf, (n, *c.negatives_shape()), rng)
         return (x,)

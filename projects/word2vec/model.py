@@ -13,10 +13,16 @@ output weights) score how likely a word is to appear near another. For a chunk o
 
 Pairs are found by shifting the chunk against itself, one shift per offset 1..window in each
 direction, so each token's vectors are gathered once per chunk, not once per pair. Negative
-sampling draws `negative_draws` words per token (data.py), shared by its pairs and weighted so
-that a word with n pairs gets the `negative` * n negatives' worth of gradient word2vec gives it
-(CBOW: `negative` per word, as word2vec). The loss is a mean per pair (skip-gram) or per word
-(CBOW); train.py scales the learning rate back to word2vec's per-pair step.
+sampling (data.py draws the words) comes in two forms, told apart by the shape of `negatives`:
+
+  shared     (chunks, K): K words per chunk, scored against every token of the chunk in one
+             matrix product (the default, K = 64)
+  per token  (chunks, T, draws): `negative_draws` words per token, shared by its pairs
+
+Either way the negatives are weighted so that a word with n pairs gets the `negative` * n
+negatives' worth of gradient word2vec gives it (CBOW: `negative` per word, as word2vec). The
+loss is a mean per pair (skip-gram) or per word (CBOW); train.py scales the learning rate back
+to word2vec's per-pair step.
 """
 
 import keras
@@ -78,9 +84,16 @@ class Word2Vec(layers.Layer):
             score = ops.sum(inputs_ * c, axis=-1)
         examples = ops.sum(weight)
         if self.objective == "negative":
-            n = self.clipped(ops.take(self.context, negatives, axis=0))  # (chunks, T, draws, dim)
-            scores = ops.sum(ops.expand_dims(inputs_, 2) * n, axis=-1)
-            share = weight * (self.negative / ops.cast(ops.shape(negatives)[2], v.dtype))
+            draws = ops.cast(ops.shape(negatives)[-1], v.dtype)
+            if len(negatives.shape) == 2:  # shared by the chunk: (chunks, K, dim), one product
+                # not clipped: each row brings the gradient of a whole chunk, and clipping it
+                # like one word's occurrence starves the negatives (README: shared negatives)
+                n = ops.take(self.context, negatives, axis=0)
+                scores = ops.einsum("ctd,ckd->ctk", inputs_, n)
+            else:  # per token: (chunks, T, draws, dim)
+                n = self.clipped(ops.take(self.context, negatives, axis=0))
+                scores = ops.sum(ops.expand_dims(inputs_, 2) * n, axis=-1)
+            share = weight * (self.negative / draws)
             loss = ops.sum(share * ops.sum(ops.softplus(scores), axis=-1))
             if score is None:
                 loss = loss + sum(
@@ -166,9 +179,7 @@ def build_model(vocab_size, config, clip: float = 0.0) -> keras.Model:
         "tokens": keras.Input((c.chunk_tokens,), dtype="int32", name="tokens"),
         "sentence": keras.Input((c.chunk_tokens,), dtype="int32", name="sentence"),
         "radius": keras.Input((c.chunk_tokens,), dtype="int32", name="radius"),
-        "negatives": keras.Input(
-            (c.chunk_tokens, c.negative_draws), dtype="int32", name="negatives"
-        ),
+        "negatives": keras.Input(c.negatives_shape(), dtype="int32", name="negatives"),
     }
     loss = Word2Vec(
         vocab_size,

@@ -95,7 +95,7 @@ def _random_chunk(config, vocab_size, rng):
         "tokens": rng.integers(0, vocab_size, (1, t)).astype("int32"),
         "sentence": sentence[None],
         "radius": rng.integers(1, config.window + 1, (1, t)).astype("int32"),
-        "negatives": rng.integers(0, vocab_size, (1, t, config.negative_draws)).astype("int32"),
+        "negatives": rng.integers(0, vocab_size, (1, *config.negatives_shape())).astype("int32"),
     }
 
 
@@ -105,9 +105,11 @@ def _softplus(z):
 
 @pytest.mark.parametrize("algorithm", ["skipgram", "cbow"])
 @pytest.mark.parametrize("objective", ["negative", "softmax"])
-def test_shifted_loss_equals_the_loss_over_explicit_pairs(algorithm, objective):
-    """The model finds pairs by shifting; the same loss from pairs() listed one by one."""
-    config = small(algorithm=algorithm, objective=objective)
+@pytest.mark.parametrize("shared", [6, 0])
+def test_shifted_loss_equals_the_loss_over_explicit_pairs(algorithm, objective, shared):
+    """The model finds pairs by shifting; the same loss from pairs() listed one by one, with
+    negatives shared by the chunk (6 of them) or drawn per token (4)."""
+    config = small(algorithm=algorithm, objective=objective, shared_negatives=shared)
     rng = np.random.default_rng(0)
     vocab_size = 20
     model = build_model(vocab_size, config)
@@ -120,10 +122,14 @@ def test_shifted_loss_equals_the_loss_over_explicit_pairs(algorithm, objective):
     got = float(np.asarray(keras.ops.convert_to_numpy(model(x))).reshape(-1)[0])
 
     valid = x["sentence"][0] >= 0
-    tok, radius, negs = x["tokens"][0][valid], x["radius"][0][valid], x["negatives"][0][valid]
+    tok, radius = x["tokens"][0][valid], x["radius"][0][valid]
+    if shared:  # every token of the chunk meets the same negatives
+        negs = np.repeat(x["negatives"][0][None], len(tok), axis=0)
+    else:
+        negs = x["negatives"][0][valid]
     pos = np.arange(len(tok), dtype=np.int32)  # pairs of positions, to find each one's negatives
     pairs = data.pairs(pos, x["sentence"][0][valid], radius)
-    scale = config.negative / config.negative_draws
+    scale = config.negative / negs.shape[1]
     total = 0.0
     if algorithm == "skipgram":
         for i, j in pairs:
@@ -159,7 +165,9 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     batches = data.Batches(ids, sids, vocab, config, seed=0)
     assert len(batches) == round(len(ids) / 100)
     (x,) = batches[0]
-    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 50, 4)
+    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 64)  # shared per chunk
+    per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
+    assert per_token[0][0]["negatives"].shape == (1, 30, 4)
     first = np.concatenate([batches[i][0]["tokens"] for i in range(len(batches))]).ravel()
     batches.on_epoch_end()
     again = np.concatenate([batches[i][0]["tokens"] for i in range(len(batches))]).ravel()
