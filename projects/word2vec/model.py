@@ -87,7 +87,7 @@ class Word2Vec(layers.Layer):
             draws = ops.cast(ops.shape(negatives)[-1], v.dtype)
             if len(negatives.shape) == 2:  # shared by the chunk: (chunks, K, dim), one product
                 # not clipped: each row brings the gradient of a whole chunk, and clipping it
-                # like one word's occurrence starves the negatives (README: shared negatives)
+                # like one word's occurrence starves them (README: what sharing changed)
                 n = ops.take(self.context, negatives, axis=0)
                 scores = ops.einsum("ctd,ckd->ctk", inputs_, n)
             else:  # per token: (chunks, T, draws, dim)
