@@ -64,3 +64,21 @@ def run_module(
         timeout=timeout,
         check=False,
     )
+
+
+def on_other_backend(module: str, function: str, timeout: float = 300):
+    """`module.function()` called in a subprocess on the other backend (JAX under TensorFlow,
+    TensorFlow under JAX); its result, a JSON-able value, comes back. For checks that both
+    backends compute the same thing."""
+    import json
+
+    import keras
+
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    code = f"import json\nfrom {module} import {function} as f\nprint(json.dumps(f()))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "KERAS_BACKEND": other},
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,16 +1,11 @@
 """The shared optimizers' learning-rate schedule: by steps, by minutes, and inside fit."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 
 from common.optimizers import CosineSchedule
-from common.testing import ROOT
+from common.testing import on_other_backend
 
 
 class Clock:
@@ -79,13 +74,6 @@ def test_fit_trains_with_the_rate_set():
 
 @pytest.mark.slow  # a second backend in a subprocess: make test-full
 def test_fit_trains_with_the_rate_set_on_the_other_backend():
-    expected = EXPECTED
-    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
-    code = f"from {__name__} import weights_after_a_schedule_that_stops_after_one_step as f; "
-    done = subprocess.run(
-        [sys.executable, "-c", code + "print(f())"], cwd=ROOT,
-        env={**os.environ, "KERAS_BACKEND": other}, capture_output=True, text=True, timeout=300,
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected, other
+    assert (
+        on_other_backend(__name__, "weights_after_a_schedule_that_stops_after_one_step") == EXPECTED
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from common.testing import ROOT, run_module
+from common.testing import ROOT, on_other_backend, run_module
 
 from . import NAME, data, evaluate, predict
 from .config import Config
@@ -249,15 +249,7 @@ def test_each_occurrence_is_clipped_then_summed():
 
 @pytest.mark.slow  # a second backend in a subprocess: make test-full
 def test_each_occurrence_is_clipped_alike_on_the_other_backend():
-    expected = THREE_CLIPS
-    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
-    code = f"from {__name__} import step_of_a_word_met_three_times as f; print(f())"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "KERAS_BACKEND": other},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected, other
+    assert on_other_backend(__name__, "step_of_a_word_met_three_times") == THREE_CLIPS
 
 
 def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
