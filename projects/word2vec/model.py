@@ -148,7 +148,10 @@ class Word2Vec(layers.Layer):
         return sum(self.full_length(mask, d) for d, mask in masks)
 
     def mean_of_neighbours(self, v, masks):
-        """Each token's mean neighbour vector (zero where it has none) and its neighbour count."""
+        """Each token's mean neighbour vector (zero where it has none) and its neighbour count.
+        On the way back each neighbour gets the whole error of the mean, not a 1/count share:
+        word2vec and gensim (cbow_mean=1) update CBOW's inputs so, and with the share CBOW
+        learned far less (README: CBOW)."""
         total = ops.zeros_like(v)
         w, t = self.window, ops.shape(v)[1]
         padded = ops.pad(v, [[0, 0], [w, w], [0, 0]])
@@ -156,7 +159,12 @@ class Word2Vec(layers.Layer):
             m = self.full_length(mask, d)
             total = total + ops.expand_dims(m, -1) * padded[:, w + d : w + d + t]
         count = self.pair_counts(masks)
-        return total / ops.maximum(count, 1.0)[..., None], count
+        n = ops.stop_gradient(ops.maximum(count, 1.0)[..., None])
+        # forward total / n, backward the error undivided; written so, XLA fuses it: the
+        # shorter total + stop_gradient(total / n - total) took 25 ms a step against 14 on
+        # TensorFlow, and on JAX this form is faster than the plain mean
+        whole = total * n + ops.stop_gradient(total - total * n)
+        return whole / n, count
 
     def get_config(self):
         return {
