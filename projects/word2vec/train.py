@@ -141,9 +141,17 @@ def train_and_evaluate(
         every=PROGRESS_SECONDS,
     )
     report = EpochReport(vocab.words, progress)
+    # every epoch's batches drawn up front (a resumed run starts again from the first epoch's
+    # draws, which come from the same distribution)
+    x = batches.arrays(config.epochs)
+    megabytes = sum(a.nbytes for a in x.values()) / 2**20
+    print(f"{config.epochs} epochs of batches drawn: {megabytes:,.0f} MB")
     start = time.time()
     model.fit(
-        batches,
+        x,
+        batch_size=config.chunks_per_batch,
+        steps_per_epoch=batches.steps,
+        shuffle=False,
         epochs=config.epochs,
         verbose=0,
         callbacks=[

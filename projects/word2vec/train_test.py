@@ -168,9 +168,14 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 64)  # shared per chunk
     per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
     assert per_token[0][0]["negatives"].shape == (1, 30, 4)
-    first = np.concatenate([batches[i][0]["tokens"] for i in range(len(batches))]).ravel()
-    batches.on_epoch_end()
+    steps = [batches[i][0] for i in range(len(batches))]
+    first = np.concatenate([x["tokens"] for x in steps]).ravel()
+    run = batches.arrays(2)  # this epoch and the next, end to end, as fit trains on them
+    for key in steps[0]:
+        np.testing.assert_array_equal(run[key][: 2 * len(steps)], np.concatenate(
+            [x[key] for x in steps]))  # fmt: skip
     again = np.concatenate([batches[i][0]["tokens"] for i in range(len(batches))]).ravel()
+    np.testing.assert_array_equal(run["tokens"][2 * len(steps) :].ravel(), again)
     assert sorted(first) == sorted(again) == sorted(ids[: len(first)])  # sample=0: all kept
     assert not np.array_equal(first, again)  # chunks come in a new order each epoch
 
@@ -250,6 +255,36 @@ def test_each_occurrence_is_clipped_then_summed():
 @pytest.mark.slow  # a second backend in a subprocess: make test-full
 def test_each_occurrence_is_clipped_alike_on_the_other_backend():
     assert on_other_backend(__name__, "step_of_a_word_met_three_times") == THREE_CLIPS
+
+
+def test_cbow_gives_each_neighbour_the_whole_error_of_the_mean():
+    """word2vec's CBOW update: each neighbour's vector gets the whole gradient of the mean it
+    joined, not a 1/count share of it; forward, the mean is the mean."""
+    layer = Word2Vec(4, 2, 1, algorithm="cbow")
+    error = np.array([[1, 2], [10, 20], [100, 200], [1000, 2000]], "float32")  # d loss / d mean
+    start = np.arange(8, dtype="float32").reshape(4, 2)
+    x = np.array([[0, 1, 2, 3]], "int32")  # neighbours (window 1): 1 | 0, 2 | 1, 3 | 2
+    masks = layer.neighbours(np.zeros_like(x), np.ones_like(x))
+
+    class Probe(keras.layers.Layer):
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(4, 2), initializer="zeros")
+
+        def call(self, ids):
+            mean, _ = layer.mean_of_neighbours(keras.ops.take(self.table, ids, axis=0), masks)
+            self.add_loss(keras.ops.sum(mean * error))
+            return mean
+
+    ids = keras.Input((4,), dtype="int32")
+    model = keras.Model(ids, Probe()(ids))
+    model.weights[0].assign(start)
+    mean = keras.ops.convert_to_numpy(model(x))[0]
+    np.testing.assert_allclose(mean, [start[1], (start[0] + start[2]) / 2,
+                                      (start[1] + start[3]) / 2, start[2]])  # fmt: skip
+    model.compile(optimizer=keras.optimizers.SGD(1.0))
+    model.train_on_batch(x)
+    step = start - keras.ops.convert_to_numpy(model.weights[0])  # = the gradient (rate 1)
+    np.testing.assert_allclose(step, [error[1], error[0] + error[2], error[1] + error[3], error[2]])
 
 
 def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
