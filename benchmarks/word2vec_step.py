@@ -5,9 +5,9 @@
 
 One batch of random word ids (the default 8 chunks of 512 words, a 30,540-word vocabulary, as
 the default corpus gives), trained on 30 times after 3 warm-up steps with `train_on_batch`, with
-the template's optimizer: the default (negatives shared per chunk, per-coordinate clip), negatives
-drawn per token (--shared_negatives=0) and --clip_by=row --clip=30; on TensorFlow with and
-without XLA. Prints one line per setting.
+the template's optimizer: the default (skip-gram, negatives shared per chunk, per-coordinate
+clip), CBOW, negatives drawn per token (--shared_negatives=0) and --clip_by=row --clip=30; on
+TensorFlow with and without XLA. Prints one line per setting.
 """
 
 import dataclasses
@@ -36,6 +36,7 @@ def main() -> None:
     jits = [True, False] if keras.backend.backend() == "tensorflow" else [True]
     variants = [  # (what the line says, the settings)
         ("default", {}),
+        ("cbow", {"algorithm": "cbow"}),
         ("per-token negatives", {"shared_negatives": 0}),
         ("clip by row", {"clip_by": "row", "clip": 30.0}),
     ]
