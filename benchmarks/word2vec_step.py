@@ -1,16 +1,21 @@
 """Milliseconds per training step of the word2vec default configuration on this backend.
 
-    KERAS_BACKEND=tensorflow python -m benchmarks.word2vec_step
-    KERAS_BACKEND=jax python -m benchmarks.word2vec_step
+    KERAS_BACKEND=tensorflow python -m benchmarks.word2vec_step [--feed]
+    KERAS_BACKEND=jax python -m benchmarks.word2vec_step [--feed]
 
 One batch of random word ids (the default 8 chunks of 512 words, a 30,540-word vocabulary, as
 the default corpus gives), trained on 30 times after 3 warm-up steps with `train_on_batch`, with
 the template's optimizer: the default (skip-gram, negatives shared per chunk, per-coordinate
 clip), CBOW, negatives drawn per token (--shared_negatives=0) and --clip_by=row --clip=30; on
 TensorFlow with and without XLA. Prints one line per setting.
+
+--feed: instead, one epoch of the default corpus (its first 1,000 steps) trained by `fit` on
+the template's arrays (`Batches.arrays`) and on the same batches handed over by a Python
+dataset (keras.utils.PyDataset), each after 20 steps of warm-up.
 """
 
 import dataclasses
+import sys
 import time
 
 import keras
@@ -22,9 +27,52 @@ from projects.word2vec.train import build_optimizer, coordinate_clip
 
 VOCABULARY = 30_540
 WARM_UP, STEPS = 3, 30
+FEED_STEPS = 1000
+
+
+def feed() -> None:
+    """fit on arrays against fit on a PyDataset of the same batches, in milliseconds per step."""
+    from common import runtime
+    from projects.word2vec import data
+
+    config = Config()
+    runtime.setup(0, forced_xla=True, verbose=False)
+    sentences = data.sentences(data.load_texts(config.corpus), 0)
+    vocab = data.Vocabulary.build(sentences, config.min_count, 0)
+    ids, sids = data.encode(sentences, vocab)
+    batches = data.Batches(ids, sids, vocab, config, 0)
+    steps = min(FEED_STEPS, batches.steps)
+
+    class Dataset(keras.utils.PyDataset):
+        def __len__(self):
+            return batches.steps
+
+        def __getitem__(self, i):
+            return batches[i]
+
+    arrays = batches.arrays(1)
+    feeds = {
+        "arrays": (arrays, {"batch_size": config.chunks_per_batch, "shuffle": False}),
+        "PyDataset": (Dataset(), {}),
+    }
+    for name, (x, settings) in feeds.items():
+        scale = batches.examples_per_step
+        trainer = model.build_model(len(vocab), config, coordinate_clip(config, scale))
+        trainer.compile(optimizer=build_optimizer(config, 0.025 * scale, scale), jit_compile=True)
+        trainer.fit(x, epochs=1, steps_per_epoch=20, verbose=0, **settings)
+        start = time.time()
+        trainer.fit(x, epochs=1, steps_per_epoch=steps, verbose=0, **settings)
+        seconds = (time.time() - start) / steps
+        print(
+            f"{keras.backend.backend()}, fit on {name}: {seconds * 1000:.1f} ms per step "
+            f"({config.chunks_per_batch * config.chunk_tokens / seconds / 1000:.0f}k words/s)",
+            flush=True,
+        )
 
 
 def main() -> None:
+    if "--feed" in sys.argv[1:]:
+        return feed()
     config = Config()
     rng = np.random.default_rng(0)
     shape = (config.chunks_per_batch, config.chunk_tokens)
