@@ -44,7 +44,7 @@ def objective(parts: dict, config: Config, *tables) -> list[float]:
     vocab = parts["vocab"]
     batches = data.Batches(parts["ids"], parts["sids"], vocab, config, OBJECTIVE_SEED)
     picks = np.linspace(0, len(batches) - 1, min(OBJECTIVE_BATCHES, len(batches))).astype(int)
-    inputs = [batches[i][0] for i in picks]
+    inputs = [batches[i] for i in picks]
     probe = build_model(len(vocab), config)
     layer = probe.get_layer("word2vec")
     losses = []

@@ -48,7 +48,7 @@ def feed() -> None:
             return batches.steps
 
         def __getitem__(self, i):
-            return batches[i]
+            return (batches[i],)  # inputs only: the loss is the model's own
 
     arrays = batches.arrays(1)
     feeds = {

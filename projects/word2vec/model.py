@@ -151,7 +151,7 @@ class Word2Vec(layers.Layer):
         """Each token's mean neighbour vector (zero where it has none) and its neighbour count.
         On the way back each neighbour gets the whole error of the mean, not a 1/count share:
         word2vec and gensim (cbow_mean=1) update CBOW's inputs so, and with the share CBOW
-        learned far less (README: CBOW)."""
+        learned far less (README: what CBOW's update changed)."""
         total = ops.zeros_like(v)
         w, t = self.window, ops.shape(v)[1]
         padded = ops.pad(v, [[0, 0], [w, w], [0, 0]])

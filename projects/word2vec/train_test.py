@@ -164,17 +164,17 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     config = small(chunk_tokens=50, chunks_per_batch=2, sample=0)
     batches = data.Batches(ids, sids, vocab, config, seed=0)
     assert len(batches) == round(len(ids) / 100)
-    (x,) = batches[0]
+    x = batches[0]
     assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 64)  # shared per chunk
     per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
-    assert per_token[0][0]["negatives"].shape == (1, 30, 4)
-    steps = [batches[i][0] for i in range(len(batches))]
+    assert per_token[0]["negatives"].shape == (1, 30, 4)
+    steps = [batches[i] for i in range(len(batches))]
     first = np.concatenate([x["tokens"] for x in steps]).ravel()
     run = batches.arrays(2)  # this epoch and the next, end to end, as fit trains on them
     for key in steps[0]:
         np.testing.assert_array_equal(run[key][: 2 * len(steps)], np.concatenate(
             [x[key] for x in steps]))  # fmt: skip
-    again = np.concatenate([batches[i][0]["tokens"] for i in range(len(batches))]).ravel()
+    again = np.concatenate([batches[i]["tokens"] for i in range(len(batches))]).ravel()
     np.testing.assert_array_equal(run["tokens"][2 * len(steps) :].ravel(), again)
     assert sorted(first) == sorted(again) == sorted(ids[: len(first)])  # sample=0: all kept
     assert not np.array_equal(first, again)  # chunks come in a new order each epoch
