@@ -11,9 +11,7 @@ ARGS   ?=
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# --no-compile: Python compiles each module on its first import instead of all of them now
-	# (a fresh install took 1m05s against 2m04s here; make test's 10 minutes include it)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 help: ## list the targets
