@@ -45,6 +45,8 @@ def tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+# the standalone project above trains in make test; this one in make test-full (10 minutes)
+@pytest.mark.slow
 def test_new_project_in_the_collection_trains_under_its_own_name(collection, tmp_path):
     done = new("gates", "xor", "--root", collection)
     assert done.returncode == 0, done.stderr

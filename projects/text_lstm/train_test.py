@@ -246,6 +246,8 @@ def test_predict_refuses_bad_settings(quick_run, capsys, args, message):
     assert info.value.code == 2 and message in capsys.readouterr().err
 
 
+# the same errors are checked in-process above; the fresh process in make test-full
+@pytest.mark.slow
 def test_predict_error_is_one_line_in_a_fresh_process(quick_run):
     workdir, _, _ = quick_run
     done = _predict("--run", workdir, "--temperature", "0")

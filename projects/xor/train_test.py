@@ -106,6 +106,8 @@ def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     assert answer.returncode == 0 and answer.stdout.startswith("class 1"), answer.stderr[-3000:]
 
 
+# a JAX run exporting through TensorFlow: make test-full (make test's 10 minutes)
+@pytest.mark.slow
 def test_jax_run_exports_a_saved_model_where_tensorflow_is_installed(tmp_path):
     done = run_module(
         f"{__package__}.train", ["--quick", f"--runs_dir={tmp_path}"], hide_tensorflow=False
