@@ -37,9 +37,7 @@ def feed() -> None:
 
     config = Config()
     runtime.setup(0, forced_xla=True, verbose=False)
-    sentences = data.sentences(data.load_texts(config.corpus), 0)
-    vocab = data.Vocabulary.build(sentences, config.min_count, 0)
-    ids, sids = data.encode(sentences, vocab)
+    _, vocab, ids, sids = data.load(config)
     batches = data.Batches(ids, sids, vocab, config, 0)
     steps = min(FEED_STEPS, batches.steps)
 

@@ -99,6 +99,15 @@ def encode(sents: list[list[str]], vocab: Vocabulary) -> tuple[np.ndarray, np.nd
     return np.concatenate(ids), np.concatenate(sids)
 
 
+def load(config) -> tuple[list[list[str]], Vocabulary, np.ndarray, np.ndarray]:
+    """The corpus as config names it: its sentences, their vocabulary, and the encoded corpus
+    (word ids, sentence ids)."""
+    sents = sentences(load_texts(config.corpus), config.corpus_words)
+    vocab = Vocabulary.build(sents, config.min_count, config.max_vocab)
+    ids, sids = encode(sents, vocab)
+    return sents, vocab, ids, sids
+
+
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec's subsampling: keep(w) = (sqrt(c / t) + 1) * t / c with t = sample * total,
     capped at 1; sample = 0 keeps everything."""

@@ -105,9 +105,7 @@ def train_and_evaluate(
     runtime.setup(config.seed, forced_xla=True)  # see model.compile below
     workdir = Path(workdir)
     begin = time.time()
-    sentences = data.sentences(data.load_texts(config.corpus), config.corpus_words)
-    vocab = data.Vocabulary.build(sentences, config.min_count, config.max_vocab)
-    ids, sids = data.encode(sentences, vocab)
+    sentences, vocab, ids, sids = data.load(config)
     if len(ids) < 2 * config.window + 2:
         raise UserError(f"the corpus has {len(ids)} words in the vocabulary; give more text")
     batches = data.Batches(ids, sids, vocab, config, config.seed)
