@@ -3,11 +3,11 @@
     KERAS_BACKEND=tensorflow python -m benchmarks.word2vec_step [--feed]
     KERAS_BACKEND=jax python -m benchmarks.word2vec_step [--feed]
 
-One batch of random word ids (the default 8 chunks of 512 words, a 30,540-word vocabulary, as
-the default corpus gives), trained on 30 times after 3 warm-up steps with `train_on_batch`, with
-the template's optimizer: the default (skip-gram, negatives shared per chunk, per-coordinate
-clip), CBOW, negatives drawn per token (--shared_negatives=0) and --clip_by=row --clip=30; on
-TensorFlow with and without XLA. Prints one line per setting.
+One batch of random word ids (the default chunks of 512 words: one a step for skip-gram, 8 for
+CBOW; a 30,540-word vocabulary, as the default corpus gives), trained on 30 times after 3 warm-up
+steps with `train_on_batch`, with the template's optimizer: the default (skip-gram, negatives
+shared per chunk, per-coordinate clip), CBOW, negatives drawn per token (--shared_negatives=0)
+and --clip_by=row --clip=30; on TensorFlow with and without XLA. Prints one line per setting.
 
 --feed: instead, one epoch of the default corpus (its first 1,000 steps) trained by `fit` on
 the template's arrays (`Batches.arrays`) and on the same batches handed over by a Python
@@ -50,7 +50,7 @@ def feed() -> None:
 
     arrays = batches.arrays(1)
     feeds = {
-        "arrays": (arrays, {"batch_size": config.chunks_per_batch, "shuffle": False}),
+        "arrays": (arrays, {"batch_size": config.batch_chunks(), "shuffle": False}),
         "PyDataset": (Dataset(), {}),
     }
     for name, (x, settings) in feeds.items():
@@ -63,7 +63,7 @@ def feed() -> None:
         seconds = (time.time() - start) / steps
         print(
             f"{keras.backend.backend()}, fit on {name}: {seconds * 1000:.1f} ms per step "
-            f"({config.chunks_per_batch * config.chunk_tokens / seconds / 1000:.0f}k words/s)",
+            f"({config.batch_chunks() * config.chunk_tokens / seconds / 1000:.0f}k words/s)",
             flush=True,
         )
 
@@ -73,12 +73,6 @@ def main() -> None:
         return feed()
     config = Config()
     rng = np.random.default_rng(0)
-    shape = (config.chunks_per_batch, config.chunk_tokens)
-    x = {
-        "tokens": rng.integers(0, VOCABULARY, shape).astype("int32"),
-        "sentence": np.zeros(shape, "int32"),
-        "radius": rng.integers(1, config.window + 1, shape).astype("int32"),
-    }
     jits = [True, False] if keras.backend.backend() == "tensorflow" else [True]
     variants = [  # (what the line says, the settings)
         ("default", {}),
@@ -88,8 +82,14 @@ def main() -> None:
     ]
     for jit, (name, settings) in [(j, v) for j in jits for v in variants]:
         variant = dataclasses.replace(config, **settings)
-        negatives = (shape[0], *variant.negatives_shape())
-        x["negatives"] = rng.integers(0, VOCABULARY, negatives).astype("int32")
+        shape = (variant.batch_chunks(), variant.chunk_tokens)
+        x = {
+            "tokens": rng.integers(0, VOCABULARY, shape).astype("int32"),
+            "sentence": np.zeros(shape, "int32"),
+            "radius": rng.integers(1, variant.window + 1, shape).astype("int32"),
+            "negatives": rng.integers(0, VOCABULARY, (shape[0], *variant.negatives_shape())),
+        }
+        x["negatives"] = x["negatives"].astype("int32")
         trainer = model.build_model(VOCABULARY, variant, coordinate_clip(variant, 25_000.0))
         trainer.compile(optimizer=build_optimizer(variant, 0.1, 25_000.0), jit_compile=jit)
         for _ in range(WARM_UP):

@@ -22,7 +22,7 @@ class Config:
     shared_negatives: int = 64  # negative words per chunk, shared by its tokens (0: per token)
     negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
     chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
-    chunks_per_batch: int = 8  # chunks per step, from random places (about 25k pairs a step)
+    chunks_per_batch: int = 0  # chunks per step, from random places; 0: batch_chunks() picks
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
     clip: float = 1.0  # largest step per coordinate (or row), in learning rates (0: none); train.py
@@ -42,7 +42,7 @@ class Config:
         "shared_negatives": NON_NEGATIVE,  # 0: negative_draws per token instead
         "negative_draws": COUNT,
         "chunk_tokens": Range(2),
-        "chunks_per_batch": COUNT,
+        "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
         "learning_rate": POSITIVE,
         "final_learning_rate": NON_NEGATIVE,
         "clip": NON_NEGATIVE,
@@ -60,6 +60,14 @@ class Config:
         return dataclasses.replace(
             self, corpus_words=200_000, max_vocab=2000, vector_size=32, epochs=1
         )
+
+    def batch_chunks(self) -> int:
+        """Chunks per step: --chunks_per_batch, or by algorithm where it is 0. Skip-gram takes
+        one (about 3,000 pairs a step): smaller steps place words better, and skip-gram has the
+        time (README: step size); CBOW takes 8, where one chunk was slower and no better."""
+        if self.chunks_per_batch:
+            return self.chunks_per_batch
+        return 1 if self.algorithm == "skipgram" else 8
 
     def negatives_shape(self) -> tuple[int, ...]:
         """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens."""

@@ -166,8 +166,8 @@ def count_pairs(sids: np.ndarray, radius: np.ndarray, window: int) -> int:
 
 
 class Batches:
-    """The run's training batches. A batch is chunks_per_batch chunks from random places in the
-    corpus (so that one step does not see a single book): x = {tokens, sentence, radius,
+    """The run's training batches. A batch is config.batch_chunks() chunks from random places in
+    the corpus (several: so that a step does not see a single book): x = {tokens, sentence, radius,
     negatives}, each (chunks, chunk_tokens), the negatives (chunks, shared_negatives), or
     (chunks, chunk_tokens, negative_draws) where shared_negatives is 0; no targets (the loss is
     the model's own). `batches[i]` is step i of the current epoch; `next_epoch()` draws the next;
@@ -180,7 +180,7 @@ class Batches:
         self.cdf = np.cumsum(negative_distribution(vocab.counts))
         self.rng = np.random.default_rng(seed)
         expected = float(self.keep[ids].sum())  # tokens an epoch keeps, on average
-        self.tokens_per_step = config.chunk_tokens * config.chunks_per_batch
+        self.tokens_per_step = config.chunk_tokens * config.batch_chunks()
         self.steps = max(1, round(expected / self.tokens_per_step))
         self.next_epoch()
         self.examples_per_step = self.examples / self.steps  # the learning rate's scale (train.py)
@@ -212,7 +212,7 @@ class Batches:
 
     def __getitem__(self, i):
         c = self.config
-        n = c.chunks_per_batch
+        n = c.batch_chunks()
         x = {k: v[i * n : (i + 1) * n] for k, v in self.x.items()}
         rng = np.random.default_rng([self.epoch_seed, i])  # the same draws whatever the order
         x["negatives"] = draw_negatives(self.cdf, (n, *c.negatives_shape()), rng)
@@ -220,7 +220,7 @@ class Batches:
 
     def arrays(self, epochs: int) -> dict[str, np.ndarray]:
         """`epochs` epochs of batches, the current one first, end to end: step s of the run is
-        rows s * chunks_per_batch onwards (`fit` with batch_size=chunks_per_batch, no shuffle)."""
+        rows s * batch_chunks() onwards (`fit` with that batch_size, no shuffle)."""
         parts = []
         for epoch in range(epochs):
             if epoch:

@@ -8,8 +8,9 @@ neighbours.txt (the nearest words of a few probe words), words.png (word groups 
 learning.png. model.keras and export/ map word ids to vectors; predict.py answers from vectors.txt.
 
 Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of
-0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of some 25k
-pairs at once (word2vec takes them one by one); a frequent word then collects hundreds of them,
+0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of thousands
+of pairs at once (word2vec takes them one by one; skip-gram's 3,000 or so placed words better
+than 25,000, README: step size); a frequent word then collects dozens of them,
 so each coordinate of the step each occurrence of a word brings is clipped at --clip (times the
 learning rate; in the model, Word2Vec.clipped, so that both backends clip the same), which keeps
 the frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
@@ -147,7 +148,7 @@ def train_and_evaluate(
     start = time.time()
     model.fit(
         x,
-        batch_size=config.chunks_per_batch,
+        batch_size=config.batch_chunks(),
         steps_per_epoch=batches.steps,
         shuffle=False,
         epochs=config.epochs,
