@@ -50,7 +50,7 @@ text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing and e
 # word2vec's step runs faster under TensorFlow with XLA than under JAX on a CPU
 # (projects/word2vec/README.md); KERAS_BACKEND=jax make word2vec overrides it.
 word2vec: export KERAS_BACKEND ?= tensorflow
-word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against gensim (~2 min)
+word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against gensim (~3 min)
 	$(PY) -m projects.word2vec.train $(ARGS)
 
 caption: $(VENV)/.installed ## CNN encoder + LSTM decoder writing captions of generated scenes, BLEU (~9 min)

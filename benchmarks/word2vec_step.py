@@ -6,8 +6,9 @@
 One batch of random word ids (the default chunks of 512 words: one a step for skip-gram, 8 for
 CBOW; a 30,540-word vocabulary, as the default corpus gives), trained on 30 times after 3 warm-up
 steps with `train_on_batch`, with the template's optimizer: the default (skip-gram, negatives
-shared per chunk, per-coordinate clip), CBOW, negatives drawn per token (--shared_negatives=0)
-and --clip_by=row --clip=30; on TensorFlow with and without XLA. Prints one line per setting.
+shared per chunk, per-coordinate clip), skip-gram on 8 chunks a step, CBOW, negatives drawn per
+token (--shared_negatives=0) and --clip_by=row --clip=30; on TensorFlow with and without XLA.
+Prints one line per setting.
 
 --feed: instead, one epoch of the default corpus (its first 1,000 steps) trained by `fit` on
 the template's arrays (`Batches.arrays`) and on the same batches handed over by a Python
@@ -76,6 +77,7 @@ def main() -> None:
     jits = [True, False] if keras.backend.backend() == "tensorflow" else [True]
     variants = [  # (what the line says, the settings)
         ("default", {}),
+        ("skip-gram, 8 chunks", {"chunks_per_batch": 8}),
         ("cbow", {"algorithm": "cbow"}),
         ("per-token negatives", {"shared_negatives": 0}),
         ("clip by row", {"clip_by": "row", "clip": 30.0}),
