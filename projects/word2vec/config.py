@@ -25,7 +25,8 @@ class Config:
     chunks_per_batch: int = 0  # chunks per step, from random places; 0: batch_chunks() picks
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
-    clip: float = 1.0  # largest step per coordinate (or row), in learning rates (0: none); train.py
+    clip: float = -1.0  # largest step per coordinate (or row), in learning rates (0: none; below 0:
+    # by step size, step_clip()); train.py
     clip_by: Literal["coordinate", "row"] = "coordinate"  # row: keeps a step's direction (clip 30)
     epochs: int = 5  # passes over the corpus
     max_minutes: float = 0.0  # stop training after this many minutes (0: no limit)
@@ -45,7 +46,7 @@ class Config:
         "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
         "learning_rate": POSITIVE,
         "final_learning_rate": NON_NEGATIVE,
-        "clip": NON_NEGATIVE,
+        "clip": Range(-1),  # below 0: by step size
         "epochs": COUNT,
         "max_minutes": NON_NEGATIVE,
         "seed": SEED,
@@ -68,6 +69,13 @@ class Config:
         if self.chunks_per_batch:
             return self.chunks_per_batch
         return 1 if self.algorithm == "skipgram" else 8
+
+    def step_clip(self) -> float:
+        """--clip, or by step size where it is below 0: 4 learning rates for steps of one chunk,
+        1 for larger ones, whose summed gradients overshoot sooner (README: step size)."""
+        if self.clip >= 0:
+            return self.clip
+        return 4.0 if self.batch_chunks() == 1 else 1.0
 
     def negatives_shape(self) -> tuple[int, ...]:
         """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens."""

@@ -83,14 +83,14 @@ class RowClippedSGD(keras.optimizers.Optimizer):
 def coordinate_clip(config: Config, scale: float) -> float:
     """The model's per-occurrence gradient clip (0: none); the loss is a mean over `scale`
     examples, so --clip, in per-example learning rates, is divided by it."""
-    return config.clip / scale if config.clip_by == "coordinate" else 0.0
+    return config.step_clip() / scale if config.clip_by == "coordinate" else 0.0
 
 
 def build_optimizer(config: Config, schedule, scale: float) -> keras.optimizers.Optimizer:
     """word2vec's SGD (the per-coordinate clip is the model's); --clip_by=row clips each word's
     summed step instead."""
-    if config.clip_by == "row" and config.clip:
-        return RowClippedSGD(schedule, config.clip / scale)
+    if config.clip_by == "row" and config.step_clip():
+        return RowClippedSGD(schedule, config.step_clip() / scale)
     return keras.optimizers.SGD(schedule)
 
 

@@ -182,6 +182,8 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     for algorithm, chunks in (("skipgram", 1), ("cbow", 8)):
         config = small(chunk_tokens=10, chunks_per_batch=0, algorithm=algorithm)
         assert data.Batches(ids, sids, vocab, config, seed=0)[0]["tokens"].shape == (chunks, 10)
+        assert dataclasses.replace(config, clip=-1).step_clip() == (4.0 if chunks == 1 else 1.0)
+        assert dataclasses.replace(config, clip=0).step_clip() == 0.0  # no clip
 
 
 def write_corpus(path, sentences=3000, seed=0):
