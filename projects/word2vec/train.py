@@ -120,8 +120,9 @@ def train_and_evaluate(
     print(
         f"corpus {sum(map(len, sentences)):,} words in {len(sentences):,} sentences; vocabulary "
         f"{len(vocab):,} words (min_count {config.min_count}); {config.epochs} epochs of "
-        f"{batches.steps} steps (~{batches.examples_per_step:,.0f} examples each); corpus read in "
-        f"{time.time() - begin:.0f} s"
+        f"{batches.steps} steps (~{batches.examples_per_step:,.0f} examples each, "
+        f"{config.batch_chunks()} chunks of {config.chunk_tokens} words, clip "
+        f"{config.step_clip():g}); corpus read in {time.time() - begin:.0f} s"
     )
     (workdir / "vocabulary.txt").write_text("\n".join(vocab.words) + "\n")
 
