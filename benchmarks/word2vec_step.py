@@ -89,9 +89,10 @@ def main() -> None:
             "tokens": rng.integers(0, VOCABULARY, shape).astype("int32"),
             "sentence": np.zeros(shape, "int32"),
             "radius": rng.integers(1, variant.window + 1, shape).astype("int32"),
-            "negatives": rng.integers(0, VOCABULARY, (shape[0], *variant.negatives_shape())),
+            "negatives": rng.integers(0, VOCABULARY, (shape[0], *variant.negatives_shape())).astype(
+                "int32"
+            ),
         }
-        x["negatives"] = x["negatives"].astype("int32")
         trainer = model.build_model(VOCABULARY, variant, coordinate_clip(variant, 25_000.0))
         trainer.compile(optimizer=build_optimizer(variant, 0.1, 25_000.0), jit_compile=jit)
         for _ in range(WARM_UP):

@@ -104,13 +104,13 @@ def train_and_evaluate(
     """Train, score, save. `extra_callbacks` join `fit`; `parts`, a dict, receives the trained
     model, the vocabulary and the encoded corpus (ids, sentence ids) for a benchmark's checks."""
     report = runtime.setup(config.seed, forced_xla=True)  # see model.compile below
-    if report["backend"] == "jax" and not runtime.gpus(report["devices"]):
-        if config.algorithm == "skipgram" and config.batch_chunks() < 8:
-            runtime.note(
-                "on JAX on a CPU every step updates both whole tables, so small steps are slow: "
-                "--chunks_per_batch=8 trains about 4 times as fast, and KERAS_BACKEND=tensorflow "
-                "faster still (README: Backends)"
-            )
+    on_jax_cpu = report["backend"] == "jax" and not runtime.gpus(report["devices"])
+    if on_jax_cpu and config.algorithm == "skipgram" and config.batch_chunks() < 8:
+        runtime.note(
+            "on JAX on a CPU every step updates both whole tables, so small steps are slow: "
+            "--chunks_per_batch=8 trains about 4 times as fast, and KERAS_BACKEND=tensorflow "
+            "faster still (README: Backends)"
+        )
     workdir = Path(workdir)
     begin = time.time()
     sentences, vocab, ids, sids = data.load(config)
