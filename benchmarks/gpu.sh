@@ -10,8 +10,9 @@
 # PARTs, all by default: augment, mnist, text, word2vec (text_sweep only when named; see it
 # below). Writes tables and logs under $OUT (or runs/gpu): device.txt, augment.md, mnist.md +
 # mnist.log, text.log (text_lstm's GPU configuration for TEXT_MINUTES of training, 9 by
-# default), word2vec_step.log + word2vec.log (the default configuration for WORD2VEC_MINUTES, 2
-# by default); run directories under runs/ (or RUNS_DIR).
+# default), word2vec_step.log + word2vec_<algorithm>.log (skip-gram and CBOW with their
+# defaults, at most WORD2VEC_MINUTES each, 2 by default); run directories under runs/ (or
+# RUNS_DIR).
 # TEXT_FLAGS / WORD2VEC_FLAGS=--quick for a dry run. On a machine with TensorFlow's CUDA build,
 # KERAS_BACKEND=tensorflow measures that backend instead.
 set -euo pipefail
@@ -34,13 +35,14 @@ if want mnist; then
 fi
 if want text; then
   # text_lstm, the GPU goal (held-out loss at or below 1.30 nats per character within 10
-  # minutes): two LSTM(1024) layers with dropout, wide batches of random windows, XLA. About
+  # minutes): text_lstm's "gpu" preset (projects/text_lstm/config.py): two LSTM(1024) layers
+  # with dropout, weight decay and averaged weights, wide batches of random windows, XLA. About
   # 138 steps of 32,768 characters make an epoch (about 6 s on an H100); the cosine schedule
-  # spans the epochs or the minutes, whichever ends first. 20 epochs was the best of 10, 16, 20
-  # and 45 measured (benchmarks/results/gpu.md): more passes overfit.
-  # The settings are text_lstm's "gpu" preset (projects/text_lstm/config.py).
+  # spans the epochs (TEXT_EPOCHS, the preset's 24 by default) or the minutes, whichever ends
+  # first. All measurements: benchmarks/results/gpu.md.
+  # shellcheck disable=SC2086  # the flags are words
   "$python" -m projects.text_lstm.train --runs_dir="${RUNS_DIR:-$out/runs}" --preset=gpu \
-    --epochs="${TEXT_EPOCHS:-20}" --max_minutes="${TEXT_MINUTES:-9}" ${TEXT_FLAGS:-} \
+    ${TEXT_EPOCHS:+--epochs=$TEXT_EPOCHS} --max_minutes="${TEXT_MINUTES:-9}" ${TEXT_FLAGS:-} \
     2>&1 | tee "$out/text.log"
 fi
 if want text_sweep; then
@@ -76,7 +78,14 @@ for name in names:
 TABLE
 fi
 if want word2vec; then
-  "$python" -m benchmarks.word2vec_step 2>&1 | tee "$out/word2vec_step.log"
-  "$python" -m projects.word2vec.train --runs_dir="${RUNS_DIR:-$out/runs}" \
-    --max_minutes="${WORD2VEC_MINUTES:-2}" ${WORD2VEC_FLAGS:-} 2>&1 | tee "$out/word2vec.log"
+  # WORD2VEC_STEP=0 skips the step timing; each of WORD2VEC_ALGORITHMS trains with its defaults
+  if [[ ${WORD2VEC_STEP:-1} != 0 ]]; then
+    "$python" -m benchmarks.word2vec_step 2>&1 | tee "$out/word2vec_step.log"
+  fi
+  for algorithm in ${WORD2VEC_ALGORITHMS:-skipgram cbow}; do
+    # shellcheck disable=SC2086  # the flags are words
+    "$python" -m projects.word2vec.train --runs_dir="${RUNS_DIR:-$out/runs}" \
+      --algorithm="$algorithm" --max_minutes="${WORD2VEC_MINUTES:-2}" ${WORD2VEC_FLAGS:-} \
+      2>&1 | tee "$out/word2vec_$algorithm.log"
+  done
 fi

@@ -1,5 +1,6 @@
 """The course's optimizers by name, so every template offers the same choice on its command line."""
 
+import contextlib
 import math
 import time
 from typing import Literal
@@ -10,14 +11,33 @@ OptimizerName = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"]
 
 
 def build_optimizer(
-    name: str, learning_rate, momentum: float = 0.9, clipnorm: float | None = None
+    name: str,
+    learning_rate,
+    momentum: float = 0.9,
+    clipnorm: float | None = None,
+    weight_decay: float = 0.0,
+    ema: float = 0.0,
 ) -> keras.optimizers.Optimizer:
     """sgd (plain), momentum (SGD + momentum), nesterov, rmsprop or adam.
 
     `learning_rate` may be a float or a keras.optimizers.schedules schedule; `clipnorm` clips
-    each gradient's norm (the usual answer to exploding gradients in recurrent networks).
+    each gradient's norm (the usual answer to exploding gradients in recurrent networks);
+    `weight_decay` shrinks every weight but the biases by that share of the learning rate each
+    step (decoupled, as AdamW does); `ema` keeps a moving average of the weights with that
+    momentum, which `fit` puts into the model at its end (see `averaged_weights`).
     """
     extra = {"clipnorm": clipnorm} if clipnorm else {}
+    if weight_decay:
+        extra["weight_decay"] = weight_decay
+    if ema:
+        extra.update(use_ema=True, ema_momentum=ema)
+    optimizer = _by_name(name, learning_rate, momentum, extra)
+    if weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+    return optimizer
+
+
+def _by_name(name: str, learning_rate, momentum: float, extra: dict):
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, **extra)
     if name == "momentum":
@@ -64,3 +84,23 @@ class CosineSchedule(keras.callbacks.Callback):
             self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
         self.model.optimizer.learning_rate = self.rate()
         self.step += 1
+
+
+@contextlib.contextmanager
+def averaged_weights(optimizer):
+    """Within the block the model holds the optimizer's moving average of its weights (an
+    optimizer built with `ema`), so an evaluation measures the averaged model; the trained
+    weights come back after it. A no-op for an optimizer without an average."""
+    averages = getattr(optimizer, "_model_variables_moving_average", None)
+    if not getattr(optimizer, "use_ema", False) or not averages:
+        yield
+        return
+    pairs = list(zip(optimizer._trainable_variables, averages, strict=True))
+    trained = [keras.ops.convert_to_numpy(variable) for variable, _ in pairs]
+    for variable, average in pairs:  # copies: JAX may donate a variable's buffer to a step
+        variable.assign(keras.ops.convert_to_numpy(average))
+    try:
+        yield
+    finally:
+        for (variable, _), value in zip(pairs, trained, strict=True):
+            variable.assign(value)

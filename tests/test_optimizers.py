@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from common.optimizers import CosineSchedule
+from common.optimizers import CosineSchedule, averaged_weights, build_optimizer
 from common.testing import on_other_backend
 
 
@@ -77,3 +77,46 @@ def test_fit_trains_with_the_rate_set_on_the_other_backend():
     assert (
         on_other_backend(__name__, "weights_after_a_schedule_that_stops_after_one_step") == EXPECTED
     )
+
+
+def decay_and_average() -> dict:
+    """Two SGD steps with no gradient (zero inputs, targets reached), so only the decay moves
+    the kernel; what the model holds during training, inside averaged_weights and after fit."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.layers[0].kernel.assign(np.ones((2, 1), "float32"))
+    model.layers[0].bias.assign(np.zeros(1, "float32"))
+    optimizer = build_optimizer("sgd", 0.1, weight_decay=0.5, ema=0.5)
+    model.compile(optimizer=optimizer, loss="mse")
+    x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+    seen = []
+
+    def probe(*_):
+        kernel = model.layers[0].kernel
+        trained = float(keras.ops.convert_to_numpy(kernel)[0, 0])
+        with averaged_weights(optimizer):
+            averaged = float(keras.ops.convert_to_numpy(kernel)[0, 0])
+            model.evaluate(x + 1, y, verbose=0)  # JAX may donate the buffers it evaluates with
+        back = float(keras.ops.convert_to_numpy(kernel)[0, 0])
+        seen.append({"trained": trained, "averaged": averaged, "back": back})
+
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=probe)])  # fmt: skip
+    return {
+        **seen[-1],
+        "kernel": keras.ops.convert_to_numpy(model.layers[0].kernel).ravel().tolist(),
+        "bias": float(keras.ops.convert_to_numpy(model.layers[0].bias)[0]),
+    }
+
+
+@pytest.mark.parametrize("where", ["this backend", "the other backend"])
+def test_weight_decay_spares_biases_and_the_average_is_measured_then_saved(where):
+    if where == "this backend":
+        got = decay_and_average()
+    else:
+        got = on_other_backend("tests.test_optimizers", "decay_and_average")
+    assert got["trained"] == pytest.approx(0.95**2)  # shrunk by 0.5 x 0.1 each step, 2 steps
+    # Keras starts the average at the first step's weights, then momentum 0.5
+    assert got["averaged"] == pytest.approx(0.5 * 0.95 + 0.5 * 0.95**2)
+    assert got["back"] == got["trained"]  # the trained weights return after the block
+    assert got["kernel"] == pytest.approx([got["averaged"]] * 2)  # fit ends with the average
+    assert got["bias"] == 0.0

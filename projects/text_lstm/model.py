@@ -104,6 +104,7 @@ def build_model(config, vocabulary: str) -> keras.Model:
     lookup = CharLookup(vocabulary, name="lookup")
     h = lookup(codes)
     h = layers.Embedding(lookup.size, config.embedding_dim, name="embedding")(h)
+    h = layers.Dropout(config.input_dropout, name="input_dropout")(h)
     for i in range(config.layers):
         rnn = CELLS[config.cell](
             config.units,
@@ -121,7 +122,7 @@ def build_model(config, vocabulary: str) -> keras.Model:
 
 def _parts(model: keras.Model):
     rnns = [layer for layer in model.layers if isinstance(layer, tuple(CELLS.values()))]
-    dropouts = [layer for layer in model.layers if isinstance(layer, layers.Dropout)]
+    dropouts = [layer for layer in model.layers if layer.name.startswith("dropout_")]
     return model.get_layer("lookup"), model.get_layer("embedding"), rnns, dropouts
 
 
@@ -132,7 +133,7 @@ def training_model(model: keras.Model, config) -> keras.Model:
         return keras.Model(model.input, model.get_layer("logits").output, name="text_lstm_train")
     lookup, embedding, rnns, dropouts = _parts(model)
     codes = keras.Input(batch_shape=(config.batch_size, config.window), dtype="int32")
-    h = embedding(lookup(codes))
+    h = model.get_layer("input_dropout")(embedding(lookup(codes)))
     for i, (rnn, dropout) in enumerate(zip(rnns, dropouts, strict=True)):
         carried = CarriedState(
             rnn, config.batch_size, config.state_reset, config.seed + i, name=f"carried_{i}"

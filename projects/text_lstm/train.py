@@ -17,7 +17,7 @@ import keras
 from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
-from common.optimizers import CosineSchedule, build_optimizer
+from common.optimizers import CosineSchedule, averaged_weights, build_optimizer
 
 from . import NAME, data, figures
 from .config import Config
@@ -43,7 +43,8 @@ class HeldOut(keras.callbacks.Callback):
         self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = held_out_loss(self.evaluator, self.val_x, self.val_y, self.eval_streams)
+        with averaged_weights(self.model.optimizer):  # the model that --ema saves
+            loss = held_out_loss(self.evaluator, self.val_x, self.val_y, self.eval_streams)
         if logs is not None:
             logs["val_loss"] = loss
             logs["val_bpc"] = loss / math.log(2)
@@ -101,7 +102,11 @@ def train_and_evaluate(
     jit = runtime.jit_compile(config.jit_compile)
     trainer.compile(
         optimizer=build_optimizer(
-            config.optimizer, config.learning_rate, clipnorm=config.clipnorm or None
+            config.optimizer,
+            config.learning_rate,
+            clipnorm=config.clipnorm or None,
+            weight_decay=config.weight_decay,
+            ema=config.ema,
         ),
         loss=loss,
         jit_compile=jit,
