@@ -23,6 +23,7 @@ class Config:
     negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
     chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step, from random places; 0: batch_chunks() picks
+    order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
     clip: float = -1.0  # largest step per coordinate (or row), in learning rates (0: none; below 0:

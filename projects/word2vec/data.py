@@ -200,7 +200,9 @@ class Batches:
             self.examples = count_pairs(sids, radius, c.window)
         else:  # CBOW: one example per word (nearly every word has a neighbour)
             self.examples = int((sids != PAD).sum())
-        rows = self.rng.permutation(total // c.chunk_tokens)
+        rows = np.arange(total // c.chunk_tokens)
+        if c.order == "random":
+            rows = self.rng.permutation(rows)
         self.x = {
             k: a.reshape(-1, c.chunk_tokens)[rows]
             for k, a in (("tokens", ids), ("sentence", sids), ("radius", radius))

@@ -178,6 +178,9 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     np.testing.assert_array_equal(run["tokens"][2 * len(steps) :].ravel(), again)
     assert sorted(first) == sorted(again) == sorted(ids[: len(first)])  # sample=0: all kept
     assert not np.array_equal(first, again)  # chunks come in a new order each epoch
+    walk = data.Batches(ids, sids, vocab, dataclasses.replace(config, order="corpus"), seed=0)
+    text = np.concatenate([walk[i]["tokens"] for i in range(len(walk))]).ravel()
+    np.testing.assert_array_equal(text, ids[: len(text)])  # --order=corpus: the text in order
     # by default the step size follows the algorithm: one chunk for skip-gram, 8 for CBOW
     for algorithm, chunks in (("skipgram", 1), ("cbow", 8)):
         config = small(chunk_tokens=10, chunks_per_batch=0, algorithm=algorithm)
