@@ -109,7 +109,7 @@ def decay_and_average() -> dict:
 
 
 def test_weight_decay_spares_biases_and_the_average_is_measured_then_saved():
-    """(text_lstm's quick run on JAX uses both too.)"""
+    """Decay and average on this backend; text_lstm's quick run trains with both on JAX."""
     got = decay_and_average()
     assert got["trained"] == pytest.approx(0.95**2)  # shrunk by 0.5 x 0.1 each step, 2 steps
     # Keras starts the average at the first step's weights, then momentum 0.5
