@@ -22,7 +22,7 @@ class Config:
     shared_negatives: int = 64  # negative words per chunk, shared by its tokens (0: per token)
     negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
     chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
-    chunks_per_batch: int = 0  # chunks per step, from random places; 0: batch_chunks() picks
+    chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
     order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
     learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
     final_learning_rate: float = 1e-4  # word2vec's min_alpha

@@ -167,7 +167,8 @@ def count_pairs(sids: np.ndarray, radius: np.ndarray, window: int) -> int:
 
 class Batches:
     """The run's training batches. A batch is config.batch_chunks() chunks from random places in
-    the corpus (several: so that a step does not see a single book): x = {tokens, sentence, radius,
+    the corpus (several: so that a step does not see a single book), or, with --order=corpus, the
+    next chunks of the text in file order, as gensim reads it: x = {tokens, sentence, radius,
     negatives}, each (chunks, chunk_tokens), the negatives (chunks, shared_negatives), or
     (chunks, chunk_tokens, negative_draws) where shared_negatives is 0; no targets (the loss is
     the model's own). `batches[i]` is step i of the current epoch; `next_epoch()` draws the next;
