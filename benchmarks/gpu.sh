@@ -35,7 +35,7 @@ if want mnist; then
 fi
 if want text; then
   # text_lstm, the GPU goal (held-out loss at or below 1.30 nats per character within 10
-  # minutes): text_lstm's "gpu" preset (projects/text_lstm/config.py): two LSTM(1024) layers
+  # minutes): text_lstm's "gpu" preset (projects/text_lstm/config.py): two GRU(1024) layers
   # with dropout, weight decay and averaged weights, wide batches of random windows, XLA. About
   # 138 steps of 32,768 characters make an epoch (about 6 s on an H100); the cosine schedule
   # spans the epochs (TEXT_EPOCHS, the preset's 24 by default) or the minutes, whichever ends

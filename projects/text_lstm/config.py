@@ -65,10 +65,11 @@ class Config:
     PRESETS: ClassVar[dict[str, dict]] = {
         # the LSTM of about the default GRU's cost (README: 1.479 nats after 12.9 minutes)
         "lstm": {"cell": "lstm", "units": 384},
-        # one GPU: two wide LSTM layers, dropout, weight decay and averaged weights, on wide
+        # one GPU: two wide GRU layers, dropout, weight decay and averaged weights, on wide
         # batches of random windows, XLA (benchmarks/gpu.sh; README: 1.340 nats on an H100,
         # against 1.364 without the decay, the input dropout and the average, same run)
         "gpu": {
+            "cell": "gru",  # named: every GPU figure so far is of GRU layers (README)
             "layers": 2,
             "units": 1024,
             "dropout": 0.3,
