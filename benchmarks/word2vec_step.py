@@ -86,11 +86,11 @@ def main() -> None:
         variant = dataclasses.replace(config, **settings)
         shape = (variant.batch_chunks(), variant.chunk_tokens)
         x = {
-            "tokens": rng.integers(0, VOCABULARY, shape).astype("int32"),
+            "tokens": rng.integers(0, VOCABULARY, shape, dtype="int32"),
             "sentence": np.zeros(shape, "int32"),
-            "radius": rng.integers(1, variant.window + 1, shape).astype("int32"),
-            "negatives": rng.integers(0, VOCABULARY, (shape[0], *variant.negatives_shape())).astype(
-                "int32"
+            "radius": rng.integers(1, variant.window + 1, shape, dtype="int32"),
+            "negatives": rng.integers(
+                0, VOCABULARY, (shape[0], *variant.negatives_shape()), dtype="int32"
             ),
         }
         trainer = model.build_model(VOCABULARY, variant, coordinate_clip(variant, 25_000.0))

@@ -89,8 +89,9 @@ def coordinate_clip(config: Config, scale: float) -> float:
 def build_optimizer(config: Config, schedule, scale: float) -> keras.optimizers.Optimizer:
     """word2vec's SGD (the per-coordinate clip is the model's); --clip_by=row clips each word's
     summed step instead."""
-    if config.clip_by == "row" and config.step_clip():
-        return RowClippedSGD(schedule, config.step_clip() / scale)
+    clip = config.step_clip()
+    if config.clip_by == "row" and clip:
+        return RowClippedSGD(schedule, clip / scale)
     return keras.optimizers.SGD(schedule)
 
 
