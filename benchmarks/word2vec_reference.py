@@ -3,15 +3,16 @@
     python -m benchmarks.word2vec_reference [--algorithms skipgram,cbow] [--seeds 3]
         [--corpus_words N]
 
-Both learn 100-dimensional vectors with window 5, min_count 5, 5 negatives, subsampling 1e-3 and
-5 epochs from the default corpus (the four registry corpora, lowercased and tokenized by
-projects/word2vec/data.py), gensim with 2 worker threads (this machine's cores), each with
-seeds 0, 1, 2 (a seed moves WordSim-353 and SimLex-999 by a few hundredths). Both sets of
-vectors are scored by the same code (projects/word2vec/evaluate.py). The wall time counts the
-training (gensim: building its vocabulary and training; the template: its fit, with XLA
-compilation), not the reading of the corpus, which both share. Both sets of trained vectors (word
-and context) are also put into the template's loss on the same batches: how well each optimized
-the objective they share. Prints a table and writes it to benchmarks/results/word2vec.md.
+Both learn 100-dimensional vectors with window 5, min_count 5, 5 negatives, subsampling 1e-3, 5
+epochs and the learning rate of the template's config (0.025 for skip-gram, 0.05 for CBOW, as
+word2vec.c; gensim takes 0.025 for both unless told) from the default corpus (the four registry
+corpora, lowercased and tokenized by projects/word2vec/data.py), gensim with 2 worker threads (this
+machine's cores), each with seeds 0, 1, 2 (a seed moves WordSim-353 and SimLex-999 by a few
+hundredths). Both sets of vectors are scored by the same code (projects/word2vec/evaluate.py). The
+wall time counts the training (gensim: building its vocabulary and training; the template: its fit,
+with XLA compilation), not the reading of the corpus, which both share. Both sets of trained
+vectors (word and context) are also put into the template's loss on the same batches: how well each
+optimized the objective they share. Prints a table and writes it to benchmarks/results/word2vec.md.
 """
 
 import argparse
@@ -76,7 +77,7 @@ def run_gensim(sentences, config: Config) -> dict:
         min_count=config.min_count,
         negative=config.negative,
         sample=config.sample,
-        alpha=config.learning_rate,
+        alpha=config.start_rate(),
         min_alpha=config.final_learning_rate,
         epochs=config.epochs,
         workers=WORKERS,
@@ -119,8 +120,8 @@ def main() -> None:
     base = dataclasses.replace(Config(), corpus_words=args.corpus_words)
     sentences = data.sentences(data.load_texts(base.corpus), base.corpus_words)
     words = sum(map(len, sentences))
-    rows = []
-    for algorithm in args.algorithms.split(","):
+    rows, algorithms = [], args.algorithms.split(",")
+    for algorithm in algorithms:
         refs, ourss = [], []
         for seed in range(args.seeds):
             config = dataclasses.replace(base, algorithm=algorithm, seed=seed)
@@ -143,7 +144,9 @@ def main() -> None:
 
     lines = [
         f"{words:,} words (the four registry corpora), vector size 100, window 5, min_count 5, "
-        f"5 negatives, sample 1e-3, 5 epochs; gensim with {WORKERS} worker threads; Keras "
+        f"5 negatives, sample 1e-3, 5 epochs, learning rate "
+        + ", ".join(f"{Config(algorithm=a).start_rate():g} ({a})" for a in algorithms)
+        + f" falling to {base.final_learning_rate:g}; gensim with {WORKERS} worker threads; Keras "
         f"{keras.__version__} on {report['backend']}, devices {', '.join(report['devices'])}. "
         f"Each figure is the mean of {args.seeds} runs (seeds 0 to {args.seeds - 1}), with "
         "the lowest and highest in brackets.",

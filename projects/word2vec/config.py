@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
+from common.config import COUNT, FRACTION, NON_NEGATIVE, SEED, Range
 
 
 @dataclass
@@ -24,7 +24,8 @@ class Config:
     chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
     order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
-    learning_rate: float = 0.025  # per pair, word2vec's alpha; falls linearly to the final one
+    learning_rate: float = 0.0  # per pair, word2vec's alpha, falling linearly to the final one;
+    # 0: by algorithm, start_rate()
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
     clip: float = -1.0  # largest step per coordinate (or row), in learning rates (0: none; below 0:
     # by step size, step_clip()); train.py
@@ -45,7 +46,7 @@ class Config:
         "negative_draws": COUNT,
         "chunk_tokens": Range(2),
         "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
-        "learning_rate": POSITIVE,
+        "learning_rate": NON_NEGATIVE,  # 0: by algorithm (start_rate)
         "final_learning_rate": NON_NEGATIVE,
         "clip": Range(-1),  # below 0: by step size
         "epochs": COUNT,
@@ -78,6 +79,14 @@ class Config:
             return self.clip
         return 4.0 if self.batch_chunks() == 1 else 1.0
 
+    def start_rate(self) -> float:
+        """--learning_rate, or word2vec's own defaults where it is 0: 0.025 for skip-gram, 0.05
+        for CBOW (word2vec.c's; gensim takes 0.025 for both, and its CBOW and this one both
+        learned better at 0.05: README, what CBOW's learning rate changed)."""
+        if self.learning_rate:
+            return self.learning_rate
+        return 0.025 if self.algorithm == "skipgram" else 0.05
+
     def negatives_shape(self) -> tuple[int, ...]:
         """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens."""
         if self.shared_negatives:
@@ -87,10 +96,10 @@ class Config:
     def validate(self) -> None:
         from common.errors import UserError
 
-        if self.final_learning_rate > self.learning_rate:
+        if self.final_learning_rate > self.start_rate():
             raise UserError(
-                f"--final_learning_rate={self.final_learning_rate} is above "
-                f"--learning_rate={self.learning_rate}; the schedule only decays"
+                f"--final_learning_rate={self.final_learning_rate} is above the learning rate "
+                f"{self.start_rate()}; the schedule only decays"
             )
         if self.chunk_tokens <= self.window:
             raise UserError(

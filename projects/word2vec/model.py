@@ -26,7 +26,10 @@ to word2vec's per-pair step.
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
+
+BLOCK = 32  # tokens per block in CBOW's banded sum (Word2Vec.banded_sum)
 
 
 @keras.saving.register_keras_serializable(package=__package__)
@@ -152,19 +155,50 @@ class Word2Vec(layers.Layer):
         On the way back each neighbour gets the whole error of the mean, not a 1/count share:
         word2vec and gensim (cbow_mean=1) update CBOW's inputs so, and with the share CBOW
         learned far less (README: what CBOW's update changed)."""
-        total = ops.zeros_like(v)
-        w, t = self.window, ops.shape(v)[1]
-        padded = ops.pad(v, [[0, 0], [w, w], [0, 0]])
-        for d, mask in masks:
-            m = self.full_length(mask, d)
-            total = total + ops.expand_dims(m, -1) * padded[:, w + d : w + d + t]
-        count = self.pair_counts(masks)
+        weights = self.offset_weights(masks)  # (chunks, T, 2 window + 1)
+        total = self.banded_sum(weights, v)
+        count = ops.sum(weights, axis=-1)
         n = ops.stop_gradient(ops.maximum(count, 1.0)[..., None])
         # forward total / n, backward the error undivided; written so, XLA fuses it: the
         # shorter total + stop_gradient(total / n - total) took 25 ms a step against 14 on
         # TensorFlow, and on JAX this form is faster than the plain mean
         whole = total * n + ops.stop_gradient(total - total * n)
         return whole / n, count
+
+    def offset_weights(self, masks):
+        """The masks side by side: [c, i, d + window] is 1 where token i + d is a neighbour of
+        token i (0 for d = 0, the token itself)."""
+        columns = {d: self.full_length(mask, d) for d, mask in masks}
+        columns[0] = ops.zeros_like(columns[1])
+        return ops.stack([columns[d] for d in range(-self.window, self.window + 1)], axis=-1)
+
+    def banded_sum(self, weights, x):
+        """sum over d of weights[c, i, d + window] * x[c, i + d]: each token's weighted sum of
+        the rows near it, as one matrix product per block of BLOCK tokens against the rows the
+        block can reach (BLOCK + 2 window of them). Summing ten shifted copies of the chunk
+        instead took 13.4 ms a CBOW step against 11.1 (TensorFlow, XLA; README: Backends)."""
+        w, t, dim = self.window, ops.shape(x)[1], ops.shape(x)[2]
+        block = max(BLOCK, 2 * w)
+        blocks = -(-t // block)  # the chunk padded to whole blocks
+        span = block + 2 * w
+        place = np.zeros((block, 2 * w + 1, span), "float32")  # offset k of row i: column i + k
+        for i in range(block):
+            place[i, np.arange(2 * w + 1), i + np.arange(2 * w + 1)] = 1.0
+        weights = ops.pad(weights, [[0, 0], [0, blocks * block - t], [0, 0]])
+        weights = ops.reshape(weights, (-1, blocks, block, 2 * w + 1))
+        band = ops.einsum("cbik,ikj->cbij", weights, ops.convert_to_tensor(place, x.dtype))
+        padded = ops.pad(x, [[0, 0], [w, blocks * block - t + block], [0, 0]])  # row j: x[j - w]
+        rows = ops.concatenate(  # block b's reach: padded rows b * block .. b * block + span
+            [
+                ops.reshape(padded[:, : blocks * block], (-1, blocks, block, dim)),
+                ops.reshape(padded[:, block : (blocks + 1) * block], (-1, blocks, block, dim))[
+                    :, :, : 2 * w
+                ],
+            ],
+            axis=2,
+        )
+        total = ops.reshape(ops.matmul(band, rows), (-1, blocks * block, dim))
+        return total[:, :t]
 
     def get_config(self):
         return {

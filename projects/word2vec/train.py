@@ -7,10 +7,10 @@ gensim reads), vectors.tsv and metadata.tsv (for the TensorBoard embedding proje
 neighbours.txt (the nearest words of a few probe words), words.png (word groups in 2-D) and
 learning.png. model.keras and export/ map word ids to vectors; predict.py answers from vectors.txt.
 
-Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of
-0.025 that falls linearly to 0.0001 over the run. A step here adds up the gradients of thousands
-of pairs at once (word2vec takes them one by one; skip-gram's 3,000 or so placed words better
-than 25,000, README: step size); a frequent word then collects dozens of them,
+Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of 0.025
+(skip-gram) or 0.05 (CBOW) that falls linearly to 0.0001 over the run. A step here adds up the
+gradients of thousands of pairs at once (word2vec takes them one by one; skip-gram's 3,000 or so
+placed words better than 25,000, README: step size); a frequent word then collects dozens of them,
 so each coordinate of the step each occurrence of a word brings is clipped at --clip (times the
 learning rate; in the model, Word2Vec.clipped, so that both backends clip the same), which keeps
 the frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
@@ -133,7 +133,7 @@ def train_and_evaluate(
         parts.update(model=model, vocab=vocab, ids=ids, sids=sids)
     total_steps = batches.steps * config.epochs
     schedule = keras.optimizers.schedules.PolynomialDecay(
-        config.learning_rate * scale, total_steps, config.final_learning_rate * scale
+        config.start_rate() * scale, total_steps, config.final_learning_rate * scale
     )
     # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
     model.compile(optimizer=build_optimizer(config, schedule, scale), jit_compile=True)

@@ -296,6 +296,15 @@ def test_cbow_gives_each_neighbour_the_whole_error_of_the_mean():
     np.testing.assert_allclose(step, [error[1], error[0] + error[2], error[1] + error[3], error[2]])
 
 
+def test_learning_rate_is_word2vecs_for_each_algorithm_unless_given():
+    assert Config().start_rate() == 0.025  # skip-gram, as word2vec.c and gensim
+    assert Config(algorithm="cbow").start_rate() == 0.05  # word2vec.c's CBOW
+    assert Config(algorithm="cbow", learning_rate=0.01).start_rate() == 0.01
+    Config(algorithm="cbow", final_learning_rate=0.03).validate()  # below 0.05: fine
+    with pytest.raises(UserError, match="above the learning rate 0.025"):
+        Config(final_learning_rate=0.03).validate()
+
+
 def test_row_clipped_sgd_shortens_long_rows_and_keeps_their_direction():
     table = keras.Variable(np.ones((3, 3), "float32"))
     gradient = np.array([[30.0, 40.0, 0.0], [0.3, 0.4, 0.0], [0.0, 0.0, 0.0]], "float32")
