@@ -3,7 +3,7 @@
     KERAS_BACKEND=tensorflow python -m benchmarks.word2vec_step [--feed]
     KERAS_BACKEND=jax python -m benchmarks.word2vec_step [--feed]
 
-One batch of random word ids (the default chunks of 512 words: one a step for skip-gram, 8 for
+One batch of random word ids (the default chunks of 128 words: one a step for skip-gram, 32 for
 CBOW; a 30,540-word vocabulary, as the default corpus gives), trained on 30 times after 3 warm-up
 steps with `train_on_batch`, with the template's optimizer: the default (skip-gram, negatives
 shared per chunk, per-coordinate clip), skip-gram on 8 chunks a step, CBOW, negatives drawn per

@@ -238,9 +238,12 @@ class Progress(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         self.seen = (0, 0.0)  # (batches, their summed loss) at the last line
+        self.epoch_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.done += 1
+        # `batch` is the last step of the call: one, or several with steps_per_execution
+        self.done += batch + 1 - self.epoch_done
+        self.epoch_done = batch + 1
         now = time.time()
         if now - self.start > self.max_seconds:
             self.model.stop_training = True

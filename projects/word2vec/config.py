@@ -19,10 +19,12 @@ class Config:
     max_vocab: int = 0  # keep only the N most frequent words (0: all that pass min_count)
     sample: float = 1e-3  # subsampling threshold for frequent words (0: keep every word)
     negative: int = 5  # negative words per pair, word2vec's default
-    shared_negatives: int = 64  # negative words per chunk, shared by its tokens (0: per token)
+    shared_negatives: int = 32  # negative words per chunk, shared by its tokens (0: per token)
     negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
-    chunk_tokens: int = 512  # tokens per chunk: the unit whose pairs are found by shifting
+    chunk_tokens: int = 128  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
+    steps_per_call: int = 16  # steps per compiled call (fit's steps_per_execution): fewer trips
+    # through Python, the steps of an epoch rounded to a multiple of it (README: Backends)
     order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
     learning_rate: float = 0.0  # per pair, word2vec's alpha, falling linearly to the final one;
     # 0: by algorithm, start_rate()
@@ -46,6 +48,7 @@ class Config:
         "negative_draws": COUNT,
         "chunk_tokens": Range(2),
         "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
+        "steps_per_call": COUNT,
         "learning_rate": NON_NEGATIVE,  # 0: by algorithm (start_rate)
         "final_learning_rate": NON_NEGATIVE,
         "clip": Range(-1),  # below 0: by step size
@@ -66,11 +69,12 @@ class Config:
 
     def batch_chunks(self) -> int:
         """Chunks per step: --chunks_per_batch, or by algorithm where it is 0. Skip-gram takes
-        one (about 3,000 pairs a step): smaller steps place words better, and skip-gram has the
-        time (README: step size); CBOW takes 8, where one chunk was slower and no better."""
+        one (about 750 pairs a step): smaller steps place words better, and skip-gram has the
+        time (README: step size); CBOW takes 32 (about 4,000 words), where smaller steps were
+        slower and no better."""
         if self.chunks_per_batch:
             return self.chunks_per_batch
-        return 1 if self.algorithm == "skipgram" else 8
+        return 1 if self.algorithm == "skipgram" else 32
 
     def step_clip(self) -> float:
         """--clip, or by step size where it is below 0: 4 learning rates for steps of one chunk,

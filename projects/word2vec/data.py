@@ -182,7 +182,9 @@ class Batches:
         self.rng = np.random.default_rng(seed)
         expected = float(self.keep[ids].sum())  # tokens an epoch keeps, on average
         self.tokens_per_step = config.chunk_tokens * config.batch_chunks()
-        self.steps = max(1, round(expected / self.tokens_per_step))
+        steps = max(1, round(expected / self.tokens_per_step))
+        per_call = config.steps_per_call  # whole calls an epoch, where it has that many steps
+        self.steps = round(steps / per_call) * per_call if steps >= per_call else steps
         self.next_epoch()
         self.examples_per_step = self.examples / self.steps  # the learning rate's scale (train.py)
 

@@ -16,7 +16,7 @@ direction, so each token's vectors are gathered once per chunk, not once per pai
 sampling (data.py draws the words) comes in two forms, told apart by the shape of `negatives`:
 
   shared     (chunks, K): K words per chunk, scored against every token of the chunk in one
-             matrix product (the default, K = 64)
+             matrix product (the default, K = 32)
   per token  (chunks, T, draws): `negative_draws` words per token, shared by its pairs
 
 Either way the negatives are weighted so that a word with n pairs gets the `negative` * n

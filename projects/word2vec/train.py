@@ -9,14 +9,16 @@ learning.png. model.keras and export/ map word ids to vectors; predict.py answer
 
 Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of 0.025
 (skip-gram) or 0.05 (CBOW) that falls linearly to 0.0001 over the run. A step here adds up the
-gradients of thousands of pairs at once (word2vec takes them one by one; skip-gram's 3,000 or so
-placed words better than 25,000, README: step size); a frequent word then collects dozens of them,
-so each coordinate of the step each occurrence of a word brings is clipped at --clip (times the
-learning rate; in the model, Word2Vec.clipped, so that both backends clip the same), which keeps
-the frequent words from overshooting and leaves the rest untouched. --clip_by=row clips the length
-of each word's step instead (RowClippedSGD), which keeps its direction (README: what each gives).
+gradients of hundreds or thousands of pairs at once (word2vec takes them one by one; skip-gram's
+750 or so placed words better than 3,000 or 25,000, README: step size); a frequent word then
+collects dozens of them, so each coordinate of the step each occurrence of a word brings is clipped
+at --clip (times the learning rate; in the model, Word2Vec.clipped, so that both backends clip the
+same), which keeps the frequent words from overshooting and leaves the rest untouched.
+--clip_by=row clips the length of each word's step instead (RowClippedSGD), which keeps its
+direction (README: what each gives).
 """
 
+import math
 import time
 from pathlib import Path
 
@@ -136,7 +138,14 @@ def train_and_evaluate(
         config.start_rate() * scale, total_steps, config.final_learning_rate * scale
     )
     # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
-    model.compile(optimizer=build_optimizer(config, schedule, scale), jit_compile=True)
+    # several steps a call: skip-gram's small steps took 1.8-2.5 ms in calls of 16 against 3.5
+    # one by one (README: Backends)
+    per_call = math.gcd(batches.steps, config.steps_per_call)
+    model.compile(
+        optimizer=build_optimizer(config, schedule, scale),
+        jit_compile=True,
+        steps_per_execution=per_call,
+    )
     # the loss is a mean per pair (skip-gram) or per word (CBOW)
     per = "per pair" if config.algorithm == "skipgram" else "per word"
     progress = runs.Progress(

@@ -165,7 +165,7 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     batches = data.Batches(ids, sids, vocab, config, seed=0)
     assert len(batches) == round(len(ids) / 100)
     x = batches[0]
-    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 64)  # shared per chunk
+    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 32)  # shared per chunk
     per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
     assert per_token[0]["negatives"].shape == (1, 30, 4)
     steps = [batches[i] for i in range(len(batches))]
@@ -181,8 +181,8 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     walk = data.Batches(ids, sids, vocab, dataclasses.replace(config, order="corpus"), seed=0)
     text = np.concatenate([walk[i]["tokens"] for i in range(len(walk))]).ravel()
     np.testing.assert_array_equal(text, ids[: len(text)])  # --order=corpus: the text in order
-    # by default the step size follows the algorithm: one chunk for skip-gram, 8 for CBOW
-    for algorithm, chunks in (("skipgram", 1), ("cbow", 8)):
+    # by default the step size follows the algorithm: one chunk for skip-gram, 32 for CBOW
+    for algorithm, chunks in (("skipgram", 1), ("cbow", 32)):
         config = small(chunk_tokens=10, chunks_per_batch=0, algorithm=algorithm)
         assert data.Batches(ids, sids, vocab, config, seed=0)[0]["tokens"].shape == (chunks, 10)
         assert dataclasses.replace(config, clip=-1).step_clip() == (4.0 if chunks == 1 else 1.0)
