@@ -193,3 +193,19 @@ def test_resume_picks_the_newest_unfinished_run_id(tmp_path):
     assert runs.newest_unfinished(tmp_path).name == "20261126-050000-10"
     (tmp_path / "20261126-050000-10" / "metrics.json").write_text("{}")
     assert runs.newest_unfinished(tmp_path).name == "20261126-050000-2"
+
+
+def test_progress_counts_every_step_of_a_call_of_several(capsys):
+    """With steps_per_execution, Keras reports once per call of several steps: the words per
+    second and the figure's points must count all of them."""
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    progress = runs.Progress(steps=8, epochs=2, items_per_step=10, every=0)
+    x = np.zeros((64, 1), "float32")
+    model.fit(x, x, batch_size=8, epochs=2, callbacks=[progress], verbose=0)
+    assert progress.done == 16
+    assert [p[0] for p in progress.points] == [40, 80, 120, 160]  # items seen at each line
+    assert "epoch 2/2 step 8/8" in capsys.readouterr().out
