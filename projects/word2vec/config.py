@@ -24,7 +24,7 @@ class Config:
     chunk_tokens: int = 128  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
     steps_per_call: int = 16  # steps per compiled call (fit's steps_per_execution): fewer trips
-    # through Python, the steps of an epoch rounded to a multiple of it (README: Backends)
+    # through Python, the steps of an epoch rounded to a multiple of it (README: calls of 16)
     order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
     learning_rate: float = 0.0  # per pair, word2vec's alpha, falling linearly to the final one;
     # 0: by algorithm, start_rate()

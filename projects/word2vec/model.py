@@ -176,7 +176,8 @@ class Word2Vec(layers.Layer):
         """sum over d of weights[c, i, d + window] * x[c, i + d]: each token's weighted sum of
         the rows near it, as one matrix product per block of BLOCK tokens against the rows the
         block can reach (BLOCK + 2 window of them). Summing ten shifted copies of the chunk
-        instead took 13.4 ms a CBOW step against 11.1 (TensorFlow, XLA; README: Backends)."""
+        instead took 13.4 ms a CBOW step against 11.1 (TensorFlow, XLA; README: where CBOW's step
+        goes)."""
         w, t, dim = self.window, ops.shape(x)[1], ops.shape(x)[2]
         block = max(BLOCK, 2 * w)
         blocks = -(-t // block)  # the chunk padded to whole blocks

@@ -139,7 +139,7 @@ def train_and_evaluate(
     )
     # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
     # several steps a call: skip-gram's small steps took 1.8-2.5 ms in calls of 16 against 3.5
-    # one by one (README: Backends)
+    # one by one (README: calls of 16 steps)
     per_call = math.gcd(batches.steps, config.steps_per_call)
     model.compile(
         optimizer=build_optimizer(config, schedule, scale),

@@ -164,6 +164,8 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     config = small(chunk_tokens=50, chunks_per_batch=2, sample=0)
     batches = data.Batches(ids, sids, vocab, config, seed=0)
     assert len(batches) == round(len(ids) / 100)
+    in_calls = data.Batches(ids, sids, vocab, dataclasses.replace(config, steps_per_call=5), 0)
+    assert len(in_calls) == 10  # 12 steps, rounded to whole calls of 5 (fit runs 5 a call)
     x = batches[0]
     assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 32)  # shared per chunk
     per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
