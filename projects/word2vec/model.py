@@ -12,7 +12,8 @@ output weights) score how likely a word is to appear near another. For a chunk o
              exact, as the course draws it, and affordable only for a small vocabulary
 
 Pairs are found by shifting the chunk against itself, one shift per offset 1..window in each
-direction, so each token's vectors are gathered once per chunk, not once per pair. Negative
+direction, so each token's vectors are gathered once per chunk, not once per pair (CBOW's mean
+of the neighbours is one banded matrix product per block of tokens instead, banded_sum). Negative
 sampling (data.py draws the words) comes in two forms, told apart by the shape of `negatives`:
 
   shared     (chunks, K): K words per chunk, scored against every token of the chunk in one
