@@ -1,7 +1,7 @@
 """word2vec against gensim, on the same corpus, tokenization and hyperparameters, in one run.
 
     python -m benchmarks.word2vec_reference [--algorithms skipgram,cbow] [--seeds 3]
-        [--corpus_words N]
+        [--order stretches|random|corpus] [--corpus_words N]
 
 Both learn 100-dimensional vectors with window 5, min_count 5, 5 negatives, subsampling 1e-3, 5
 epochs and the learning rate of the template's config (0.025 for skip-gram, 0.05 for CBOW, as
@@ -115,9 +115,15 @@ def main() -> None:
     parser.add_argument("--algorithms", default="skipgram,cbow")
     parser.add_argument("--corpus_words", type=int, default=0, help="(0: all; for a dry run)")
     parser.add_argument("--seeds", type=int, default=3, help="runs of each, seeds 0, 1, ...")
+    parser.add_argument(
+        "--order",
+        default=Config.order,
+        choices=("stretches", "random", "corpus"),
+        help="the template's order of the chunks (gensim reads in file order)",
+    )
     args = parser.parse_args()
     report = runtime.setup(0, verbose=False)
-    base = dataclasses.replace(Config(), corpus_words=args.corpus_words)
+    base = dataclasses.replace(Config(), corpus_words=args.corpus_words, order=args.order)
     sentences = data.sentences(data.load_texts(base.corpus), base.corpus_words)
     words = sum(map(len, sentences))
     rows, algorithms = [], args.algorithms.split(",")
@@ -172,7 +178,8 @@ def main() -> None:
     ]
     backend = "" if report["backend"] == "tensorflow" else f"KERAS_BACKEND={report['backend']} "
     lines += ["", f"Command: `{backend}python -m benchmarks.word2vec_reference "
-              f"--algorithms {args.algorithms} --seeds {args.seeds}`"]  # fmt: skip
+              f"--algorithms {args.algorithms} --seeds {args.seeds} "
+              f"--order {args.order}`"]  # fmt: skip
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.corpus_words:

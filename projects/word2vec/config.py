@@ -25,7 +25,11 @@ class Config:
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
     steps_per_call: int = 16  # steps per compiled call (fit's steps_per_execution): fewer trips
     # through Python, the steps of an epoch rounded to a multiple of it (README: calls of 16)
-    order: Literal["random", "corpus"] = "random"  # corpus: each epoch walks the text in order
+    # the chunks' order each epoch: stretches, the corpus cut into stretches walked in file order
+    # as gensim reads it, the chunks of each shuffled; random, all chunks shuffled; corpus, file
+    # order (README: the order of the chunks)
+    order: Literal["stretches", "random", "corpus"] = "stretches"
+    stretches: int = 16  # with --order=stretches: stretches of the corpus, walked in file order
     learning_rate: float = 0.0  # per pair, word2vec's alpha, falling linearly to the final one;
     # 0: by algorithm, start_rate()
     final_learning_rate: float = 1e-4  # word2vec's min_alpha
@@ -49,6 +53,7 @@ class Config:
         "chunk_tokens": Range(2),
         "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
         "steps_per_call": COUNT,
+        "stretches": COUNT,
         "learning_rate": NON_NEGATIVE,  # 0: by algorithm (start_rate)
         "final_learning_rate": NON_NEGATIVE,
         "clip": Range(-1),  # below 0: by step size

@@ -7,7 +7,9 @@ most MAX_SENTENCE tokens, as gensim cuts them). Every epoch:
      frequent words ("the", "of") stop dominating the pairs (Mikolov et al. 2013, gensim's formula)
   2. draw each kept token's window radius b uniformly from 1..window (word2vec's "reduced window":
      near words count more often than far ones)
-  3. cut the kept tokens, in text order, into chunks of chunk_tokens and shuffle the chunks
+  3. cut the kept tokens, in text order, into chunks of chunk_tokens and order the chunks: by
+     default the corpus is cut into 16 stretches, walked in file order, the chunks shuffled
+     within each (--order: stretches, random, corpus; README: the order of the chunks)
 
 A chunk is one training example. The model finds every (center, context) pair inside it by
 shifting the chunk against itself (model.py), so each token's vectors are gathered once per
@@ -166,9 +168,10 @@ def count_pairs(sids: np.ndarray, radius: np.ndarray, window: int) -> int:
 
 
 class Batches:
-    """The run's training batches. A batch is config.batch_chunks() chunks from random places in
-    the corpus (several: so that a step does not see a single book), or, with --order=corpus, the
-    next chunks of the text in file order, as gensim reads it: x = {tokens, sentence, radius,
+    """The run's training batches. A batch is config.batch_chunks() chunks, in the order that
+    --order gives: stretches (the default) walks the corpus's config.stretches stretches in file
+    order, as gensim reads it, the chunks of each in a random order; random draws every chunk from
+    anywhere in the corpus; corpus walks the text in file order: x = {tokens, sentence, radius,
     negatives}, each (chunks, chunk_tokens), the negatives (chunks, shared_negatives), or
     (chunks, chunk_tokens, negative_draws) where shared_negatives is 0; no targets (the loss is
     the model's own). `batches[i]` is step i of the current epoch; `next_epoch()` draws the next;
@@ -206,6 +209,9 @@ class Batches:
         rows = np.arange(total // c.chunk_tokens)
         if c.order == "random":
             rows = self.rng.permutation(rows)
+        elif c.order == "stretches":
+            parts = np.array_split(rows, min(c.stretches, len(rows)))
+            rows = np.concatenate([self.rng.permutation(part) for part in parts])
         self.x = {
             k: a.reshape(-1, c.chunk_tokens)[rows]
             for k, a in (("tokens", ids), ("sentence", sids), ("radius", radius))

@@ -161,7 +161,7 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     sents = [[f"w{i % 7}" for i in range(k, k + 40)] for k in range(30)]
     vocab = data.Vocabulary.build(sents, 1)
     ids, sids = data.encode(sents, vocab)
-    config = small(chunk_tokens=50, chunks_per_batch=2, sample=0)
+    config = small(chunk_tokens=50, chunks_per_batch=2, sample=0, order="random")
     batches = data.Batches(ids, sids, vocab, config, seed=0)
     assert len(batches) == round(len(ids) / 100)
     in_calls = data.Batches(ids, sids, vocab, dataclasses.replace(config, steps_per_call=5), 0)
@@ -189,6 +189,25 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
         assert data.Batches(ids, sids, vocab, config, seed=0)[0]["tokens"].shape == (chunks, 10)
         assert dataclasses.replace(config, clip=-1).step_clip() == (4.0 if chunks == 1 else 1.0)
         assert dataclasses.replace(config, clip=0).step_clip() == 0.0  # no clip
+
+
+def test_stretches_walk_the_corpus_in_order_and_shuffle_within_each():
+    sents = [[f"w{k}_{i}" for i in range(40)] for k in range(30)]  # every token its own word
+    vocab = data.Vocabulary.build(sents, 1)
+    ids, sids = data.encode(sents, vocab)
+    config = small(chunk_tokens=50, chunks_per_batch=2, sample=0, order="stretches", stretches=3)
+    batches = data.Batches(ids, sids, vocab, config, seed=0)
+    got = np.concatenate([batches[i]["tokens"] for i in range(len(batches))])
+    text = ids[: got.size].reshape(got.shape)  # the corpus's chunks in file order
+    where = {tuple(row): j for j, row in enumerate(text)}
+    order = [where[tuple(row)] for row in got]  # the place in the text of each chunk trained on
+    assert len(order) == 24 and sorted(order) == list(range(24))  # every chunk once
+    for k, stretch in enumerate(np.array_split(order, 3)):  # stretch k holds chunks 8k .. 8k + 7
+        assert sorted(stretch) == list(range(8 * k, 8 * k + 8)), order
+    assert order != sorted(order)  # shuffled within the stretches
+    batches.next_epoch()
+    again = [where[tuple(row)] for row in batches.x["tokens"]]
+    assert again != order and sorted(again[:8]) == list(range(8))  # a new order each epoch
 
 
 def write_corpus(path, sentences=3000, seed=0):
