@@ -19,7 +19,8 @@ class Config:
     max_vocab: int = 0  # keep only the N most frequent words (0: all that pass min_count)
     sample: float = 1e-3  # subsampling threshold for frequent words (0: keep every word)
     negative: int = 5  # negative words per pair, word2vec's default
-    shared_negatives: int = 32  # negative words per chunk, shared by its tokens (0: per token)
+    shared_negatives: int = -1  # negative words per chunk, shared by its tokens (0: per token;
+    # below 0: by algorithm, negatives_shape())
     negative_draws: int = 5  # with shared_negatives=0: words drawn per token, for its pairs
     chunk_tokens: int = 128  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
@@ -48,7 +49,7 @@ class Config:
         "max_vocab": NON_NEGATIVE,
         "sample": FRACTION,
         "negative": COUNT,
-        "shared_negatives": NON_NEGATIVE,  # 0: negative_draws per token instead
+        "shared_negatives": Range(-1),  # 0: negative_draws per token; below 0: by algorithm
         "negative_draws": COUNT,
         "chunk_tokens": Range(2),
         "chunks_per_batch": NON_NEGATIVE,  # 0: by algorithm (batch_chunks)
@@ -99,7 +100,11 @@ class Config:
         return 0.025 if self.algorithm == "skipgram" else 0.05
 
     def negatives_shape(self) -> tuple[int, ...]:
-        """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens."""
+        """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens.
+        Shared, where --shared_negatives is below 0: 32 for skip-gram, 48 for CBOW, whose
+        analogies gained most from more (README: CBOW's negatives)."""
+        if self.shared_negatives < 0:
+            return (32 if self.algorithm == "skipgram" else 48,)
         if self.shared_negatives:
             return (self.shared_negatives,)
         return (self.chunk_tokens, self.negative_draws)

@@ -172,11 +172,12 @@ class Batches:
     --order gives: stretches (the default) walks the corpus's config.stretches stretches in file
     order, as gensim reads it, the chunks of each in a random order; random draws every chunk from
     anywhere in the corpus; corpus walks the text in file order: x = {tokens, sentence, radius,
-    negatives}, each (chunks, chunk_tokens), the negatives (chunks, shared_negatives), or
-    (chunks, chunk_tokens, negative_draws) where shared_negatives is 0; no targets (the loss is
-    the model's own). `batches[i]` is step i of the current epoch; `next_epoch()` draws the next;
-    `arrays(epochs)` gives whole epochs at once, which is what `fit` trains on: Keras slices
-    arrays natively; from a Python dataset a step took half as long again (README: Backends)."""
+    negatives}, each (chunks, chunk_tokens), the negatives (chunks, K) with K shared by a chunk,
+    or (chunks, chunk_tokens, negative_draws) where shared_negatives is 0 (config.negatives_shape);
+    no targets (the loss is the model's own). `batches[i]` is step i of the current epoch;
+    `next_epoch()` draws the next; `arrays(epochs)` gives whole epochs at once, which is what
+    `fit` trains on: Keras slices arrays natively; from a Python dataset a step took half as long
+    again (README: Backends)."""
 
     def __init__(self, ids, sids, vocab: Vocabulary, config, seed: int):
         self.ids, self.sids, self.config = ids, sids, config

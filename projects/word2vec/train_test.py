@@ -186,7 +186,9 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     # by default the step size follows the algorithm: one chunk for skip-gram, 32 for CBOW
     for algorithm, chunks in (("skipgram", 1), ("cbow", 32)):
         config = small(chunk_tokens=10, chunks_per_batch=0, algorithm=algorithm)
-        assert data.Batches(ids, sids, vocab, config, seed=0)[0]["tokens"].shape == (chunks, 10)
+        x = data.Batches(ids, sids, vocab, config, seed=0)[0]
+        assert x["tokens"].shape == (chunks, 10)
+        assert x["negatives"].shape == (chunks, 32 if chunks == 1 else 48)  # shared by a chunk
         assert dataclasses.replace(config, clip=-1).step_clip() == (4.0 if chunks == 1 else 1.0)
         assert dataclasses.replace(config, clip=0).step_clip() == 0.0  # no clip
 
