@@ -20,6 +20,7 @@ import dataclasses
 import os
 import tempfile
 import time
+import typing
 from pathlib import Path
 
 import keras
@@ -118,7 +119,7 @@ def main() -> None:
     parser.add_argument(
         "--order",
         default=Config.order,
-        choices=("stretches", "random", "corpus"),
+        choices=typing.get_args(Config.__annotations__["order"]),
         help="the template's order of the chunks (gensim reads in file order)",
     )
     args = parser.parse_args()
