@@ -127,3 +127,27 @@ def jit_compile(requested: bool) -> bool | str:
     if requested and gpus() and keras.backend.backend() == "tensorflow":
         return True
     return "auto"
+
+
+def batches_in_order(arrays: dict, batch_size: int) -> dict:
+    """`fit`'s x and batch size for a dict of arrays walked in order, batch_size rows a step, no
+    shuffling (rows past the last whole batch are left out): `model.fit(**feed, epochs=...)`.
+
+    On TensorFlow, a tf.data pipeline of whole batches with tf.data's autotuning off. Keras's own
+    pipeline over arrays autotunes, and its autotuning thread sleeps for periods that double up
+    to a minute; destroying the pipeline at the end of `fit` sometimes waits out the sleep, up to
+    a minute after the last step (projects/word2vec/README.md: The stall at the end of `fit`).
+    Elsewhere the arrays themselves, as Keras slices them."""
+    if keras.backend.backend() != "tensorflow":
+        return {"x": arrays, "batch_size": batch_size, "shuffle": False}
+    import tensorflow as tf
+
+    steps = len(next(iter(arrays.values()))) // batch_size
+    whole = {
+        key: value[: steps * batch_size].reshape(steps, batch_size, *value.shape[1:])
+        for key, value in arrays.items()
+    }
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = tf.data.Dataset.from_tensor_slices(whole).prefetch(2).with_options(options)
+    return {"x": dataset, "shuffle": False}

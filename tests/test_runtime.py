@@ -34,3 +34,20 @@ def test_devices_name_the_backend_devices():
 def test_xla_is_left_to_keras_without_a_gpu():
     assert runtime.jit_compile(True) == (True if runtime.gpus() else "auto")
     assert runtime.jit_compile(False) == "auto"
+
+
+def test_batches_in_order_gives_whole_batches_in_row_order():
+    arrays = {"a": np.arange(22).reshape(11, 2), "b": np.arange(11, dtype="int32")}
+    feed = runtime.batches_in_order(arrays, 4)
+    if "batch_size" in feed:  # the arrays themselves, for Keras to slice
+        assert feed["batch_size"] == 4 and feed["shuffle"] is False and feed["x"] is arrays
+        return
+    assert feed["shuffle"] is False  # Keras warns if a dataset comes with its default, True
+    dataset = feed["x"]
+    # autotuning off: its thread can hold up the end of `fit` by up to a minute
+    assert dataset.options().autotune.enabled is False
+    steps = [{k: v.numpy() for k, v in batch.items()} for batch in dataset]
+    assert len(steps) == 2  # the three rows past the last whole batch are left out
+    for i, step in enumerate(steps):
+        np.testing.assert_array_equal(step["a"], arrays["a"][4 * i : 4 * i + 4])
+        np.testing.assert_array_equal(step["b"], arrays["b"][4 * i : 4 * i + 4])

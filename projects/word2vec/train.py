@@ -165,10 +165,8 @@ def train_and_evaluate(
     print(f"{config.epochs} epochs of batches drawn: {megabytes:,.0f} MB")
     start = time.time()
     model.fit(
-        x,
-        batch_size=config.batch_chunks(),
+        **runtime.batches_in_order(x, config.batch_chunks()),
         steps_per_epoch=batches.steps,
-        shuffle=False,
         epochs=config.epochs,
         verbose=0,
         callbacks=[
