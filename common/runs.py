@@ -288,7 +288,7 @@ def standard_callbacks(
     installed); Backup saves the training state so a killed run continues from its last backup
     with --resume, and keeps it after training until the run has finished. The CSV row of an
     epoch is written before its backup, and a resumed run trims rows past the backup, so each
-    backup, so each epoch is logged once.
+    epoch is logged once.
     """
     workdir = Path(workdir)
     resume_epoch = _trim_history(workdir)
