@@ -101,10 +101,10 @@ class Config:
 
     def negatives_shape(self) -> tuple[int, ...]:
         """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens.
-        Shared, where --shared_negatives is below 0: 32 for skip-gram, 48 for CBOW, whose
-        analogies gained most from more (README: CBOW's negatives)."""
+        Shared, where --shared_negatives is below 0: 64 for skip-gram, 48 for CBOW; the
+        analogies of both gained from more (README: CBOW's negatives, skip-gram's negatives)."""
         if self.shared_negatives < 0:
-            return (32 if self.algorithm == "skipgram" else 48,)
+            return (64 if self.algorithm == "skipgram" else 48,)
         if self.shared_negatives:
             return (self.shared_negatives,)
         return (self.chunk_tokens, self.negative_draws)

@@ -17,7 +17,7 @@ of the neighbours is one banded matrix product per block of tokens instead, band
 sampling (data.py draws the words) comes in two forms, told apart by the shape of `negatives`:
 
   shared     (chunks, K): K words per chunk, scored against every token of the chunk in one
-             matrix product (the default: K = 32 for skip-gram, 48 for CBOW)
+             matrix product (the default: K = 64 for skip-gram, 48 for CBOW)
   per token  (chunks, T, draws): `negative_draws` words per token, shared by its pairs
 
 Either way the negatives are weighted so that a word with n pairs gets the `negative` * n

@@ -167,7 +167,7 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
     in_calls = data.Batches(ids, sids, vocab, dataclasses.replace(config, steps_per_call=5), 0)
     assert len(in_calls) == 10  # 12 steps, rounded to whole calls of 5 (fit runs 5 a call)
     x = batches[0]
-    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 32)  # shared per chunk
+    assert x["tokens"].shape == (2, 50) and x["negatives"].shape == (2, 64)  # shared per chunk
     per_token = data.Batches(ids, sids, vocab, small(shared_negatives=0), seed=0)
     assert per_token[0]["negatives"].shape == (1, 30, 4)
     steps = [batches[i] for i in range(len(batches))]
@@ -188,7 +188,7 @@ def test_batches_have_fixed_steps_and_hold_the_epoch_tokens():
         config = small(chunk_tokens=10, chunks_per_batch=0, algorithm=algorithm)
         x = data.Batches(ids, sids, vocab, config, seed=0)[0]
         assert x["tokens"].shape == (chunks, 10)
-        assert x["negatives"].shape == (chunks, 32 if chunks == 1 else 48)  # shared by a chunk
+        assert x["negatives"].shape == (chunks, 64 if chunks == 1 else 48)  # shared by a chunk
         assert dataclasses.replace(config, clip=-1).step_clip() == (4.0 if chunks == 1 else 1.0)
         assert dataclasses.replace(config, clip=0).step_clip() == 0.0  # no clip
 
