@@ -138,15 +138,13 @@ def batches_in_order(arrays: dict, batch_size: int) -> dict:
     to a minute; destroying the pipeline at the end of `fit` sometimes waits out the sleep, up to
     a minute after the last step (projects/word2vec/README.md: The stall at the end of `fit`).
     Elsewhere the arrays themselves, as Keras slices them."""
+    steps = len(next(iter(arrays.values()))) // batch_size
+    kept = {key: value[: steps * batch_size] for key, value in arrays.items()}
     if keras.backend.backend() != "tensorflow":
-        return {"x": arrays, "batch_size": batch_size, "shuffle": False}
+        return {"x": kept, "batch_size": batch_size, "shuffle": False}
     import tensorflow as tf
 
-    steps = len(next(iter(arrays.values()))) // batch_size
-    whole = {
-        key: value[: steps * batch_size].reshape(steps, batch_size, *value.shape[1:])
-        for key, value in arrays.items()
-    }
+    whole = {key: value.reshape(steps, batch_size, *value.shape[1:]) for key, value in kept.items()}
     options = tf.data.Options()
     options.autotune.enabled = False
     dataset = tf.data.Dataset.from_tensor_slices(whole).prefetch(2).with_options(options)
