@@ -176,8 +176,9 @@ class Batches:
     or (chunks, chunk_tokens, negative_draws) where shared_negatives is 0 (config.negatives_shape);
     no targets (the loss is the model's own). `batches[i]` is step i of the current epoch;
     `next_epoch()` draws the next; `arrays(epochs)` gives whole epochs at once, which is what
-    `fit` trains on: Keras slices arrays natively; from a Python dataset a step took half as long
-    again (README: Backends)."""
+    `fit` trains on, through common.runtime.batches_in_order (arrays on JAX, a tf.data pipeline
+    of whole batches with autotuning off on TensorFlow); from a Python dataset a step took half
+    as long again (README: Backends)."""
 
     def __init__(self, ids, sids, vocab: Vocabulary, config, seed: int):
         self.ids, self.sids, self.config = ids, sids, config
