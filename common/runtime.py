@@ -129,15 +129,61 @@ def jit_compile(requested: bool) -> bool | str:
     return "auto"
 
 
+def _no_autotuning():
+    """tf.data options with autotuning off. Keras's own pipeline over arrays autotunes, and its
+    autotuning thread sleeps for periods that double up to a minute; destroying the pipeline (at
+    the end of `fit`, or of an epoch) sometimes waits out the sleep, up to a minute after the last
+    step (projects/word2vec/README.md: The stall at the end of `fit`)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
+
+
+def _gathered(arrays, order):
+    """A tf.data pipeline of the rows of `arrays` (any nest of arrays of the same length) that
+    each element of `order` (a dataset of index batches) names, two batches made ahead."""
+    import tensorflow as tf
+
+    whole = tf.data.Dataset.from_tensors(arrays).repeat()  # held once, not copied per batch
+    rows = tf.data.Dataset.zip((order, whole)).map(
+        lambda index, data: tf.nest.map_structure(lambda a: tf.gather(a, index), data)
+    )
+    return rows.prefetch(2).with_options(_no_autotuning())
+
+
+def batches_shuffled(x, y, batch_size: int, seed: int, validation_data=None) -> dict:
+    """`fit`'s data arguments for arrays trained on in a new order every epoch:
+    `model.fit(**runtime.batches_shuffled(x, y, 128, seed, (x_val, y_val)), epochs=...)`.
+
+    On TensorFlow, tf.data pipelines with autotuning off (see `_no_autotuning`), the training one
+    shuffled afresh each epoch from `seed`: Keras's own pipeline over arrays, once
+    `keras.utils.set_random_seed` has run, draws the same order in every epoch on TensorFlow
+    (Keras 3.15, TensorFlow 2.21). Elsewhere the arrays, which Keras reshuffles each epoch
+    from NumPy's generator (seeded by `setup`). Every row is used; the last batch may be short."""
+    if keras.backend.backend() != "tensorflow":
+        feed = {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+        if validation_data is not None:
+            feed["validation_data"] = tuple(validation_data)
+        return feed
+    import tensorflow as tf
+
+    rows = tf.data.Dataset.range(len(x))
+    order = rows.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    feed = {"x": _gathered((x, y), order), "shuffle": False}
+    if validation_data is not None:
+        in_order = tf.data.Dataset.range(len(validation_data[0])).batch(batch_size)
+        feed["validation_data"] = _gathered(tuple(validation_data), in_order)
+    return feed
+
+
 def batches_in_order(arrays: dict, batch_size: int) -> dict:
     """`fit`'s x and batch size for a dict of arrays walked in order, batch_size rows a step, no
     shuffling (rows past the last whole batch are left out): `model.fit(**feed, epochs=...)`.
 
-    On TensorFlow, a tf.data pipeline of whole batches with tf.data's autotuning off. Keras's own
-    pipeline over arrays autotunes, and its autotuning thread sleeps for periods that double up
-    to a minute; destroying the pipeline at the end of `fit` sometimes waits out the sleep, up to
-    a minute after the last step (projects/word2vec/README.md: The stall at the end of `fit`).
-    Elsewhere the arrays themselves, as Keras slices them."""
+    On TensorFlow, a tf.data pipeline of whole batches with autotuning off (see
+    `_no_autotuning`). Elsewhere the arrays themselves, as Keras slices them."""
     steps = len(next(iter(arrays.values()))) // batch_size
     kept = {key: value[: steps * batch_size] for key, value in arrays.items()}
     if keras.backend.backend() != "tensorflow":
@@ -145,7 +191,5 @@ def batches_in_order(arrays: dict, batch_size: int) -> dict:
     import tensorflow as tf
 
     whole = {key: value.reshape(steps, batch_size, *value.shape[1:]) for key, value in kept.items()}
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    dataset = tf.data.Dataset.from_tensor_slices(whole).prefetch(2).with_options(options)
+    dataset = tf.data.Dataset.from_tensor_slices(whole).prefetch(2).with_options(_no_autotuning())
     return {"x": dataset, "shuffle": False}

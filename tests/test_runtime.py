@@ -53,3 +53,45 @@ def test_batches_in_order_gives_whole_batches_in_row_order():
     for i, step in enumerate(steps):
         np.testing.assert_array_equal(step["a"], arrays["a"][4 * i : 4 * i + 4])
         np.testing.assert_array_equal(step["b"], arrays["b"][4 * i : 4 * i + 4])
+
+
+class _Recorder(keras.layers.Layer):
+    """Passes its input on and notes the first column of every training batch it sees."""
+
+    def __init__(self, seen):
+        super().__init__()
+        self.note = seen.append  # a list attribute would be copied into Keras's tracking
+
+    def call(self, x, training=False):
+        if training and not isinstance(x, keras.KerasTensor):
+            try:
+                self.note(keras.ops.convert_to_numpy(x)[:, 0].astype(int).tolist())
+            except Exception:  # a symbolic tensor while the model is traced
+                pass
+        return x
+
+    def compute_output_shape(self, shape):
+        return shape
+
+
+def _orders_seen(seed, epochs=3):
+    runtime.setup(seed=seed, verbose=False)
+    seen = []
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(_Recorder(seen)(inputs)))
+    model.compile("sgd", "mse", run_eagerly=True)
+    x = np.arange(22, dtype="float32")[:, None]
+    feed = runtime.batches_shuffled(x, 2 * x, 5, seed, validation_data=(x[:7], x[:7]))
+    history = model.fit(**feed, epochs=epochs, verbose=0)
+    assert len(history.history["val_loss"]) == epochs  # validation ran on every epoch
+    assert len(seen) == 5 * epochs  # four batches of 5 and one of 2 an epoch
+    return [sum(seen[i : i + 5], []) for i in range(0, len(seen), 5)]
+
+
+def test_batches_shuffled_gives_every_row_once_an_epoch_in_a_new_order():
+    orders = _orders_seen(seed=3)
+    assert len(orders) == 3
+    for order in orders:
+        assert sorted(order) == list(range(22))  # every row, the short last batch included
+    assert orders[0] != orders[1] != orders[2]  # reshuffled each epoch
+    assert _orders_seen(seed=3) == orders  # and the same again from the same seed

@@ -8,14 +8,14 @@ Writes runs/iris/<run-id>/ (see common/runs.py) with curves.png and confusion_ma
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import ConfusionMatrixDisplay, classification_report
+from sklearn.metrics import classification_report
 
 from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
 from common.optimizers import build_optimizer
 
-from . import NAME, data
+from . import NAME, data, figures
 from .config import Config
 from .model import build_model
 
@@ -31,10 +31,13 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:
         metrics=["accuracy"],
     )
     model.fit(
-        split.x_train,
-        split.one_hot(split.y_train),
-        validation_data=(split.x_val, split.one_hot(split.y_val)),
-        batch_size=config.batch_size,
+        **runtime.batches_shuffled(
+            split.x_train,
+            split.one_hot(split.y_train),
+            config.batch_size,
+            config.seed,
+            validation_data=(split.x_val, split.one_hot(split.y_val)),
+        ),
         epochs=config.epochs,
         verbose=verbose,
         callbacks=runs.standard_callbacks(workdir, monitor="val_loss", patience=config.patience),
@@ -49,18 +52,10 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 0) -> dict:
         "test_size": len(split.y_test),
         "epochs_run": len(history.get("epoch", [])),
     }
-    confusion_figure(split.y_test, predicted, workdir)
+    figures.confusion(split.y_test, predicted, workdir)
     print(classification_report(split.y_test, predicted, target_names=data.SPECIES, digits=3))
     runs.finish(workdir, model, metrics, split.x_test, title="Iris")
     return metrics
-
-
-def confusion_figure(y_true, y_pred, workdir: Path) -> Path:
-    display = ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, display_labels=data.SPECIES, cmap="Blues", colorbar=False
-    )
-    display.ax_.set_title(f"Iris test set: {np.sum(y_true == y_pred)}/{len(y_true)} right")
-    return runs.save_figure(display.figure_, Path(workdir) / "confusion_matrix.png")
 
 
 @main_guard

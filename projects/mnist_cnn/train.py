@@ -57,10 +57,13 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         jit_compile=runtime.jit_compile(config.jit_compile),
     )
     model.fit(
-        x_train,
-        one_hot(y_train, data.NUM_CLASSES),
-        validation_data=(x_val, one_hot(y_val, data.NUM_CLASSES)),
-        batch_size=config.batch_size,
+        **runtime.batches_shuffled(
+            x_train,
+            one_hot(y_train, data.NUM_CLASSES),
+            config.batch_size,
+            config.seed,
+            validation_data=(x_val, one_hot(y_val, data.NUM_CLASSES)),
+        ),
         epochs=config.epochs,
         verbose=verbose,
         callbacks=[*runs.standard_callbacks(workdir), *extra_callbacks],

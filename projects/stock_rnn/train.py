@@ -15,8 +15,8 @@ from common.config import parse_config
 from common.errors import UserError, main_guard
 from common.optimizers import build_optimizer
 
-from . import NAME, data
-from .baselines import drift, forecast_metrics, moving_average, persistence
+from . import NAME, data, figures
+from .baselines import drift, forecast_metrics
 from .config import Config
 from .model import build_model, fit_stats, scaled_target
 
@@ -52,10 +52,13 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
         f"(test from {test.dates[0].date()})"
     )
     train_model.fit(
-        train.x,
-        scaled_target(train.y, train.last, stats, config.target),
-        validation_data=(val.x, scaled_target(val.y, val.last, stats, config.target)),
-        batch_size=config.batch_size,
+        **runtime.batches_shuffled(
+            train.x,
+            scaled_target(train.y, train.last, stats, config.target),
+            config.batch_size,
+            config.seed,
+            validation_data=(val.x, scaled_target(val.y, val.last, stats, config.target)),
+        ),
         epochs=config.epochs,
         verbose=verbose,
         callbacks=runs.standard_callbacks(workdir, monitor="val_loss", patience=config.patience),
@@ -66,8 +69,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2) -> dict:
     metrics["drift_mase"] = float(drift_mae / metrics["persistence_mae"])
     if config.walk_forward:
         metrics.update(walk_forward(config, train_model, serve_model, test, stats))
-    forecast_figure(test, predicted, config, workdir)
-    residuals_figure(test, predicted, workdir)
+    figures.forecast(test, predicted, config, workdir)
+    figures.residuals(test, predicted, workdir)
     runs.finish(workdir, serve_model, metrics, test.x[:8], title=f"{prices.name}, {config.cell}")
     return metrics
 
@@ -85,9 +88,9 @@ def walk_forward(config: Config, train_model, serve_model, test: data.Part, stat
         scores.append(forecast_metrics(y, predicted, last, x, config.moving_average)["mase"])
         print(f"walk-forward window {k + 1}: {test.dates[days[0]].date()}.., mase {scores[-1]:.4f}")
         train_model.fit(
-            x,
-            scaled_target(y, last, stats, config.target),
-            batch_size=config.batch_size,
+            **runtime.batches_shuffled(
+                x, scaled_target(y, last, stats, config.target), config.batch_size, config.seed + k
+            ),
             epochs=config.finetune_epochs,
             verbose=0,
         )
@@ -96,55 +99,6 @@ def walk_forward(config: Config, train_model, serve_model, test: data.Part, stat
     out["walk_forward_mase_mean"] = float(np.mean(scores))
     out["walk_forward_mase_std"] = float(np.std(scores))
     return out
-
-
-def forecast_figure(test: data.Part, predicted, config: Config, workdir: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 1, figsize=(12, 7))
-    for ax, days in ((axes[0], slice(None)), (axes[1], slice(-ZOOM_DAYS, None))):
-        ax.plot(test.dates[days], test.y[days], label="actual", color="k", lw=1)
-        ax.plot(test.dates[days], predicted[days], label=f"{config.cell} forecast", lw=1)
-        if days.start:  # the zoom: show the baselines too
-            ax.plot(test.dates[days], persistence(test.last)[days], label="persistence", ls="--")
-            ma = moving_average(test.x, config.moving_average)[days]
-            ax.plot(test.dates[days], ma, label=f"{config.moving_average}-day average", ls=":")
-        ax.set_ylabel(config.column)
-        concise_dates(ax)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    axes[0].set_title("test period: actual close and next-day forecast")
-    axes[1].set_title(f"last {ZOOM_DAYS} trading days")
-    return runs.save_figure(fig, Path(workdir) / "forecast.png")
-
-
-def residuals_figure(test: data.Part, predicted, workdir: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    model_err = predicted - test.y
-    naive_err = persistence(test.last) - test.y
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [2, 1]})
-    axes[0].plot(test.dates, model_err, lw=0.8, label="model")
-    axes[0].axhline(0, color="k", lw=0.5)
-    axes[0].set_title("forecast minus actual, test period")
-    bins = np.linspace(*np.percentile(np.r_[model_err, naive_err], [0.5, 99.5]), 50)
-    axes[1].hist(naive_err, bins=bins, alpha=0.6, label="persistence")
-    axes[1].hist(model_err, bins=bins, alpha=0.6, label="model")
-    axes[1].set_title("error distribution")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    concise_dates(axes[0])
-    return runs.save_figure(fig, Path(workdir) / "residuals.png")
-
-
-def concise_dates(ax) -> None:
-    """Date ticks that do not overlap: years once, then months."""
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 @main_guard
