@@ -97,7 +97,7 @@ def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
             keras.utils.set_random_seed(seed)
             optimizer = keras.optimizers.Adam(3e-3, clipnorm=1.0)
             model = compile_model(memory_model(cell, units), optimizer)
-            model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
+            model.fit(**runtime.batches_shuffled(x, y, 64, seed), epochs=epochs, verbose=0)
             accuracies = []
             for distance in distances:
                 rng = np.random.default_rng([seed, 2, distance])
