@@ -140,9 +140,8 @@ class Batches(keras.utils.PyDataset):
     """The training batches of one epoch after another, for `fit` on any backend.
 
     Streams start at a new random offset every epoch (so chunk boundaries move); windows are
-    drawn anew. The order inside an epoch matters for streams: `fit` does not shuffle a
-    PyDataset.
-    """
+    drawn anew. The order inside an epoch matters for streams: `fit` must be given
+    `shuffle=False`, or Keras shuffles the batches of a PyDataset."""
 
     def __init__(self, codes: np.ndarray, targets: np.ndarray, config, seed: int):
         super().__init__()
