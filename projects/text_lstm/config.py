@@ -21,7 +21,9 @@ class Config:
     dropout: float = 0.0  # 2-3 passes over 4.5M characters do not overfit; 0.2-0.3 for more
     input_dropout: float = 0.0  # dropout on the embedded characters, before the first layer
     recurrent_dropout: float = 0.0  # drops parts of the fed-back state (one mask per window)
-    batching: Literal["streams", "windows"] = "streams"  # streams: truncated BPTT, state carried
+    # how the text becomes batches (data.py): streams is truncated BPTT in order; shuffled
+    # streams, the same chunks in random order with the state carried, learned faster here
+    batching: Literal["streams", "shuffled_streams", "windows"] = "shuffled_streams"
     state_reset: float = 0.1  # chance per chunk that a stream restarts from a zero state
     window: int = 100  # k: characters per chunk, the steps gradients flow back through
     batch_size: int = 16  # parallel streams: more, smaller steps learn faster per CPU second

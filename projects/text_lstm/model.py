@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from . import data
+
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
 UNKNOWN = 0  # the id of characters not seen in training; real characters are 1..len(vocabulary)
 
@@ -127,9 +129,10 @@ def _parts(model: keras.Model):
 
 
 def training_model(model: keras.Model, config) -> keras.Model:
-    """Logits for the loss. With batching "streams" the input has a fixed batch size and each
-    recurrent layer carries its state across batches (reset with `reset_states`)."""
-    if config.batching != "streams":
+    """Logits for the loss. With batches that carry the state ("streams", "shuffled_streams") the
+    input has a fixed batch size and each recurrent layer carries its state across batches
+    (reset with `reset_states`)."""
+    if not data.carries_state(config.batching):
         return keras.Model(model.input, model.get_layer("logits").output, name="text_lstm_train")
     lookup, embedding, rnns, dropouts = _parts(model)
     codes = keras.Input(batch_shape=(config.batch_size, config.window), dtype="int32")

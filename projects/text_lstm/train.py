@@ -134,7 +134,7 @@ def train_and_evaluate(
     start = time.time()
     trainer.fit(
         batches,
-        shuffle=False,  # Keras would shuffle the batches: a stream's next chunk must follow it
+        shuffle=data.fit_shuffles(config.batching),  # a stream's next chunk must follow it
         epochs=config.epochs,
         verbose=0,
         callbacks=[

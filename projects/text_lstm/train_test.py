@@ -166,7 +166,8 @@ def test_pick_respects_temperature_top_k_and_never_writes_unknown():
     assert abs(np.mean(np.array(drawn) == 2) - 0.6) < 0.03  # 0.3 / (0.1 + 0.3 + 0.1)
 
 
-def test_fit_takes_the_streams_batches_in_order(tmp_path, monkeypatch):
+@pytest.mark.parametrize("batching", ["streams", "shuffled_streams"])
+def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatch, batching):
     # carried state only means something if step i + 1 continues step i: Keras shuffles the
     # batches of a PyDataset unless fit is told not to
     asked, original = [], data.Batches.__getitem__
@@ -176,14 +177,20 @@ def test_fit_takes_the_streams_batches_in_order(tmp_path, monkeypatch):
         return original(self, i)
 
     monkeypatch.setattr(data.Batches, "__getitem__", getitem)
-    config = small(text=str(write_text(tmp_path / "verse.txt", repeats=60)), sample_length=0)
-    assert config.batching == "streams" and config.epochs == 2
+    text = write_text(tmp_path / "verse.txt", repeats=60)
+    config = small(text=str(text), sample_length=0, batching=batching)
+    assert config.epochs == 2
     (tmp_path / "run").mkdir()
     train_and_evaluate(config, tmp_path / "run", verbose=0)
     steps = asked[-1][1]
     assert steps > 2
     # (on TensorFlow, Keras first reads a few batches to learn their shapes)
-    assert [i for i, _ in asked[-2 * steps :]] == list(range(steps)) * 2
+    epochs = [[i for i, _ in asked[-2 * steps : -steps]], [i for i, _ in asked[-steps:]]]
+    if batching == "streams":
+        assert epochs == [list(range(steps))] * 2
+    else:  # every batch once an epoch, in a new order
+        assert all(sorted(e) == list(range(steps)) for e in epochs)
+        assert epochs[0] != list(range(steps)) and epochs[0] != epochs[1]
 
 
 @pytest.fixture(scope="module")
