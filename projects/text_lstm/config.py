@@ -7,6 +7,10 @@ from typing import ClassVar, Literal
 from common.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, Range
 from common.optimizers import OptimizerName
 
+# how the training text becomes batches (data.py): truncated BPTT in order, the same chunks
+# shuffled with the state still carried, or independent windows from a zero state
+Batching = Literal["streams", "shuffled_streams", "windows"]
+
 
 @dataclass
 class Config:
@@ -21,9 +25,7 @@ class Config:
     dropout: float = 0.0  # 2-3 passes over 4.5M characters do not overfit; 0.2-0.3 for more
     input_dropout: float = 0.0  # dropout on the embedded characters, before the first layer
     recurrent_dropout: float = 0.0  # drops parts of the fed-back state (one mask per window)
-    # how the text becomes batches (data.py): streams is truncated BPTT in order; shuffled
-    # streams, the same chunks in random order with the state carried, learned faster here
-    batching: Literal["streams", "shuffled_streams", "windows"] = "shuffled_streams"
+    batching: Batching = "shuffled_streams"  # streams: in order; shuffled: learned faster (README)
     state_reset: float = 0.1  # chance per chunk that a stream restarts from a zero state
     window: int = 100  # k: characters per chunk, the steps gradients flow back through
     batch_size: int = 16  # parallel streams: more, smaller steps learn faster per CPU second
