@@ -56,11 +56,15 @@ word2vec: $(VENV)/.installed ## skip-gram / CBOW word vectors, scored against ge
 caption: $(VENV)/.installed ## CNN encoder + LSTM decoder writing captions of generated scenes, BLEU (~9 min)
 	$(PY) -m projects.image_captioning.train $(ARGS)
 
+# The tests run in parallel processes, one a core (at most four: each imports TensorFlow);
+# pytest alone, e.g. .venv/bin/pytest projects/iris, runs them one after another.
+XDIST := -n auto --maxprocesses=4
+
 test: $(VENV)/.installed ## the fast test suite (minutes on a CPU)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 test-full: $(VENV)/.installed ## every test, including the slow ones
-	$(PY) -m pytest -q -m "slow or not slow"
+	$(PY) -m pytest -q $(XDIST) -m "slow or not slow"
 
 # benchmarks/run.py: each benchmark in its own process (one that fails is recorded, the rest
 # run), benchmarks/results.json, and the README's table of benchmark runs rendered from it.

@@ -69,7 +69,8 @@ def fetch(filename: str, sha256: str, sources: list[Source], directory: Path | N
 
     failures = []
     for source in sources:
-        tmp = directory / f".{filename}.partial"
+        # one partial file per process: two runs fetching the same file never share one
+        tmp = directory / f".{filename}.{os.getpid()}.partial"
         try:
             source.fetch(tmp)
             got = sha256_of(tmp)

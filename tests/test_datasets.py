@@ -1,8 +1,12 @@
 import gzip
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +63,45 @@ def test_all_sources_failing_names_each(tmp_path):
     assert "broken (no route)" in message and "local file" in message
     assert "\n" not in message
     assert not any(tmp_path.glob(".*partial"))
+
+
+# Two processes fetch one file into one cache at once; the source writes half, waits, then the rest.
+TWO_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from common import datasets
+
+def slow(dest):
+    with open(dest, "wb") as f:
+        f.write(b"first half, ")
+        f.flush()
+        time.sleep(1.5)
+        f.write(b"second half")
+
+path = datasets.fetch("data.bin", sys.argv[2], [datasets.Source("slow", slow)], Path(sys.argv[1]))
+print(path.read_bytes().decode())
+"""
+
+
+def test_two_processes_fetching_one_file_each_get_it_whole(tmp_path):
+    sha = hashlib.sha256(b"first half, second half").hexdigest()
+    root = Path(__file__).resolve().parents[1]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_AT_ONCE, str(tmp_path), sha],
+            cwd=root,
+            env={**os.environ, "KERAS_BACKEND": "jax"},  # then `common` loads no TensorFlow
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        assert out.strip() == "first half, second half"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin"]  # no partial files left
 
 
 def test_gunzip_local_file(tmp_path):

@@ -172,7 +172,7 @@ def fill_keras_cache(path: Path, name: str, sha256: str) -> None:
     target = keras_dir / "fashion-mnist" / name
     if not target.exists() or datasets.sha256_of(target) != sha256:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{name}.partial")
+        partial = target.with_name(f".{name}.{os.getpid()}.partial")
         shutil.copyfile(path, partial)
         os.replace(partial, target)
 
