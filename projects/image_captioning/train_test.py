@@ -379,7 +379,7 @@ def test_config_errors():
         Config(image_size=60).validate()
 
 
-@pytest.mark.slow  # 45 s, the longest test: make test stays under 10 minutes; make test-full
+@pytest.mark.slow  # 58 s, the longest test: make test stays under 10 minutes; make test-full
 def test_flickr8k_quick_run_and_predict_on_jax_without_tensorflow(flickr8k_dir, tmp_path):
     flags = ["--quick", "--dataset=flickr8k", f"--data_dir={flickr8k_dir}", "--min_count=1",
              "--batch_size=2", "--epochs=1", "--max_length=6", "--samples=0",

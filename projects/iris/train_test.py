@@ -84,9 +84,7 @@ def test_predict_rejects_bad_measurements(values, message):
         predict.parse_measurements(values)
 
 
-# the same contract runs on JAX without TensorFlow in make test for text_lstm and word2vec;
-# this template's own run is in make test-full (make test's 10 minutes)
-@pytest.mark.slow
+# the run contract on JAX, with TensorFlow made unimportable
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     done = run_module(f"{__package__}.train", ["--quick", f"--runs_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-3000:]

@@ -256,8 +256,8 @@ def test_huge_picture_is_one_line(tmp_path, monkeypatch):
         predict.read_grey(tmp_path / "big.png")
 
 
-@pytest.mark.slow  # 43 s: make test stays under 10 minutes (xor, iris, text_lstm and
-# word2vec run on JAX without TensorFlow in make test; make test-full runs this one too)
+@pytest.mark.slow  # 53 s: make test-full (the other templates but image_captioning run on
+# JAX without TensorFlow in make test, whose 10 minutes this would crowd)
 def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
     flags = ["--quick", f"--data_dir={idx_dir}", "--epochs=3", "--val_size=200"]
     done = run_module(f"{__package__}.train", [*flags, f"--runs_dir={tmp_path}"])

@@ -170,8 +170,7 @@ def test_too_many_walk_forward_windows_is_one_line(tmp_path):
     assert not (workdir / "history.csv").exists()  # refused before training
 
 
-@pytest.mark.slow  # 23 s: make test stays under 10 minutes (xor, iris, text_lstm and
-# word2vec run on JAX without TensorFlow in make test; make test-full runs this one too)
+# the run contract on JAX, with TensorFlow made unimportable
 def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     csv = write_csv(tmp_path / "prices.csv", random_walk())
     done = run_module(f"{__package__}.train", ["--quick", f"--csv={csv}", f"--runs_dir={tmp_path}"])
