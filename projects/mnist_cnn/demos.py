@@ -14,20 +14,15 @@ import argparse
 from pathlib import Path
 
 import keras
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from common import runtime
+from common.config import Parser
+from common.errors import main_guard
 
-from common import runtime  # noqa: E402
-from common.config import Parser  # noqa: E402
-from common.errors import main_guard  # noqa: E402
-from common.runs import save_figure  # noqa: E402
-
-from . import NAME, data  # noqa: E402
-from .config import Config  # noqa: E402
-from .model import augmentation_block  # noqa: E402
+from . import NAME, data, figures
+from .config import Config
+from .model import augmentation_block
 
 KERNELS = {
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
@@ -48,64 +43,22 @@ def convolve(image: np.ndarray, kernel) -> np.ndarray:
     return keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="same"))[0, :, :, 0]
 
 
-def kernels_figure(image: np.ndarray, out: Path) -> Path:
-    fig, axes = plt.subplots(2, len(KERNELS) + 1, figsize=(3.2 * (len(KERNELS) + 1), 6.4))
-    axes[0, 0].imshow(image, cmap="gray")
-    axes[0, 0].set_title("test digit")
-    axes[1, 0].axis("off")
-    for col, (name, kernel) in enumerate(KERNELS.items(), start=1):
-        axes[0, col].imshow(convolve(image, kernel), cmap="gray")
-        axes[0, col].set_title(name)
-        axes[1, col].imshow(kernel, cmap="coolwarm", vmin=-5, vmax=5)
-        for (r, c), v in np.ndenumerate(np.asarray(kernel)):
-            axes[1, col].text(c, r, str(v), ha="center", va="center", fontsize=14)
-        axes[1, col].set_title(f"{name} kernel")
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return save_figure(fig, out / "kernels.png")
-
-
-def pooling_figure(out: Path) -> Path:
-    x = FEATURE_MAP[None, :, :, None]
-    pooled = {
-        "max pooling 2x2": keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))[0, :, :, 0],
-        "average pooling 2x2": keras.ops.convert_to_numpy(keras.layers.AveragePooling2D(2)(x))[
-            0, :, :, 0
-        ],
+def pooled(grid: np.ndarray) -> dict[str, np.ndarray]:
+    """One feature map through 2x2 max pooling and 2x2 average pooling, as the layers do it."""
+    x = grid[None, :, :, None]
+    return {
+        f"{kind} pooling 2x2": keras.ops.convert_to_numpy(layer(2)(x))[0, :, :, 0]
+        for kind, layer in (
+            ("max", keras.layers.MaxPooling2D),
+            ("average", keras.layers.AveragePooling2D),
+        )
     }
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    for ax, (title, grid) in zip(
-        axes, {"feature map 6x6": FEATURE_MAP, **pooled}.items(), strict=True
-    ):
-        ax.imshow(grid, cmap="Blues", vmin=0, vmax=9)
-        for (r, c), v in np.ndenumerate(grid):
-            ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
-        ax.set_title(title)
-        ax.set_xticks(np.arange(-0.5, grid.shape[1], 2 if grid.shape[0] == 6 else 1), minor=False)
-        ax.set_yticks(np.arange(-0.5, grid.shape[0], 2 if grid.shape[0] == 6 else 1), minor=False)
-        ax.grid(color="k", lw=1.5)
-        ax.set_xticklabels([])
-        ax.set_yticklabels([])
-    return save_figure(fig, out / "pooling.png")
 
 
-def augmented_figure(image: np.ndarray, config: Config, out: Path) -> Path:
-    block = augmentation_block(config)
-    batch = np.repeat(image[None, :, :, None].astype("float32"), 15, axis=0)
-    varied = np.asarray(block(batch, training=True))[..., 0]
-    fig, axes = plt.subplots(2, 8, figsize=(14, 4))
-    axes[0, 0].imshow(image, cmap="gray")
-    axes[0, 0].set_title("original")
-    for ax, img in zip(axes.ravel()[1:], varied, strict=True):
-        ax.imshow(img, cmap="gray")
-    for ax in axes.ravel():
-        ax.axis("off")
-    fig.suptitle(
-        f"augmentation: rotation {config.rotation}, translation {config.translation}, "
-        f"zoom {config.zoom} (training only)"
-    )
-    return save_figure(fig, out / "augmented.png")
+def augmented(image: np.ndarray, config: Config, count: int = 15) -> np.ndarray:
+    """`count` variations of one digit from the training pipeline's augmentation block."""
+    batch = np.repeat(image[None, :, :, None].astype("float32"), count, axis=0)
+    return np.asarray(augmentation_block(config)(batch, training=True))[..., 0]
 
 
 @main_guard
@@ -119,10 +72,11 @@ def main(argv=None) -> None:
     config = Config()
     runtime.setup(config.seed)
     digit = data.load(config.dataset, args.data_dir).x_test[0]
+    filtered = {name: convolve(digit, kernel) for name, kernel in KERNELS.items()}
     for path in (
-        kernels_figure(digit, out),
-        pooling_figure(out),
-        augmented_figure(digit, config, out),
+        figures.kernels(digit, KERNELS, filtered, out),
+        figures.pooling({"feature map 6x6": FEATURE_MAP, **pooled(FEATURE_MAP)}, out),
+        figures.augmented(digit, augmented(digit, config), config, out),
     ):
         print(f"wrote {path}")
 

@@ -1,4 +1,5 @@
-"""Figures of a trained digit classifier: confusion matrix, confident mistakes, feature maps."""
+"""Figures of a trained digit classifier (confusion matrix, confident mistakes, feature maps) and
+the explanatory ones of demos.py (kernels, pooling, augmentation)."""
 
 from pathlib import Path
 
@@ -65,6 +66,57 @@ def feature_maps(model: keras.Model, image: np.ndarray, workdir: Path) -> Path:
         ax.set_title(f"filter {k}", fontsize=8)
     fig.suptitle("first convolution layer's feature maps")
     return save_figure(fig, Path(workdir) / "feature_maps.png")
+
+
+def kernels(image: np.ndarray, kernels: dict, filtered: dict, out: Path) -> Path:
+    """kernels.png: a digit, each kernel's output on it, and the kernels with their numbers."""
+    fig, axes = plt.subplots(2, len(kernels) + 1, figsize=(3.2 * (len(kernels) + 1), 6.4))
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("test digit")
+    axes[1, 0].axis("off")
+    for col, (name, kernel) in enumerate(kernels.items(), start=1):
+        axes[0, col].imshow(filtered[name], cmap="gray")
+        axes[0, col].set_title(name)
+        axes[1, col].imshow(kernel, cmap="coolwarm", vmin=-5, vmax=5)
+        for (r, c), v in np.ndenumerate(np.asarray(kernel)):
+            axes[1, col].text(c, r, str(v), ha="center", va="center", fontsize=14)
+        axes[1, col].set_title(f"{name} kernel")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return save_figure(fig, out / "kernels.png")
+
+
+def pooling(grids: dict, out: Path) -> Path:
+    """pooling.png: a feature map and its pooled versions side by side, every number shown."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(4 * len(grids), 4))
+    for ax, (title, grid) in zip(axes, grids.items(), strict=True):
+        ax.imshow(grid, cmap="Blues", vmin=0, vmax=9)
+        for (r, c), v in np.ndenumerate(grid):
+            ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
+        ax.set_title(title)
+        ax.set_xticks(np.arange(-0.5, grid.shape[1], 2 if grid.shape[0] == 6 else 1), minor=False)
+        ax.set_yticks(np.arange(-0.5, grid.shape[0], 2 if grid.shape[0] == 6 else 1), minor=False)
+        ax.grid(color="k", lw=1.5)
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+    return save_figure(fig, out / "pooling.png")
+
+
+def augmented(image: np.ndarray, varied: np.ndarray, config, out: Path) -> Path:
+    """augmented.png: a digit and 15 variations of it from the augmentation block."""
+    fig, axes = plt.subplots(2, 8, figsize=(14, 4))
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("original")
+    for ax, img in zip(axes.ravel()[1:], varied, strict=True):
+        ax.imshow(img, cmap="gray")
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.suptitle(
+        f"augmentation: rotation {config.rotation}, translation {config.translation}, "
+        f"zoom {config.zoom} (training only)"
+    )
+    return save_figure(fig, out / "augmented.png")
 
 
 def _has(model: keras.Model, name: str) -> bool:

@@ -269,3 +269,19 @@ def test_quick_run_and_predict_on_jax_without_tensorflow(idx_dir, tmp_path):
     answer = run_module(f"{__package__}.predict", ["--run", run, path])
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert answer.stdout.startswith(f"{path}: ") and "top 3:" in answer.stdout
+
+
+def test_demos_write_their_three_figures(idx_dir, tmp_path):
+    from . import demos
+
+    demos.main(["--out", str(tmp_path), "--data_dir", str(idx_dir)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "augmented.png",
+        "kernels.png",
+        "pooling.png",
+    ]
+    # the pooled feature map the figure shows: max and mean of each 2x2 block
+    pooled = demos.pooled(demos.FEATURE_MAP)
+    blocks = demos.FEATURE_MAP.reshape(3, 2, 3, 2)
+    np.testing.assert_allclose(pooled["max pooling 2x2"], blocks.max(axis=(1, 3)))
+    np.testing.assert_allclose(pooled["average pooling 2x2"], blocks.mean(axis=(1, 3)))

@@ -14,21 +14,16 @@ import dataclasses
 from pathlib import Path
 
 import keras
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from common import runtime
+from common.config import Parser
+from common.errors import main_guard
+from common.optimizers import build_optimizer
 
-from common import runtime  # noqa: E402
-from common.config import Parser  # noqa: E402
-from common.errors import main_guard  # noqa: E402
-from common.optimizers import build_optimizer  # noqa: E402
-from common.runs import save_figure  # noqa: E402
-
-from . import NAME, data  # noqa: E402
-from .config import Config  # noqa: E402
-from .model import build_model, hidden_activation  # noqa: E402
+from . import NAME, data, figures
+from .config import Config
+from .model import build_model, hidden_activation
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu")
 SGD_LEARNING_RATE = 0.5  # plain SGD needs a larger step than Adam's 0.05 to finish in 300 epochs
@@ -43,19 +38,14 @@ def derivative(fn, z: np.ndarray) -> np.ndarray:
     return (ahead - behind) / (2 * STEP)
 
 
-def activations_figure(out: Path) -> Path:
-    z = np.linspace(-4, 4, 401, dtype="float32")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+def activation_curves(z: np.ndarray) -> tuple[dict, dict]:
+    """Each activation's values and derivative over z, {name: curve}."""
+    values, derivatives = {}, {}
     for name in ACTIVATIONS:
         fn = keras.activations.get(hidden_activation(name))
-        axes[0].plot(z, keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z))), label=name)
-        axes[1].plot(z, derivative(fn, z), label=name)
-    axes[0].set(title="activation g(z)", xlabel="z", ylim=(-1.5, 4))
-    axes[1].set(title="derivative g'(z)", xlabel="z", ylim=(-0.1, 1.1))
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    return save_figure(fig, out / "activations.png")
+        values[name] = keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z)))
+        derivatives[name] = derivative(fn, z)
+    return values, derivatives
 
 
 def train_curve(config: Config) -> tuple[keras.Model, np.ndarray]:
@@ -75,40 +65,34 @@ def train_curve(config: Config) -> tuple[keras.Model, np.ndarray]:
     return model, np.array(history.history["loss"])
 
 
-def optimizers_figure(out: Path, epochs: int) -> Path:
+def optimizer_losses(epochs: int) -> dict:
+    """Training loss per epoch of plain SGD, momentum and Nesterov in three batch regimes."""
     regimes = {"full batch (4)": 4, "stochastic (1)": 1, "minibatch (2)": 2}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
-    for ax, (title, batch) in zip(axes, regimes.items(), strict=True):
+    losses = {}
+    for title, batch in regimes.items():
+        losses[title] = {}
         for opt in ("sgd", "momentum", "nesterov"):
             config = Config(
                 optimizer=opt, learning_rate=SGD_LEARNING_RATE, batch_size=batch, epochs=epochs
             )
-            _, losses = train_curve(config)
-            ax.plot(np.arange(1, epochs + 1), losses, label=opt)
-            print(f"{title:16s} {opt:9s} final loss {losses[-1]:.4f}")
-        ax.set(title=f"{title}, lr {SGD_LEARNING_RATE}", xlabel="epoch", yscale="log")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    axes[0].set_ylabel("training loss (cross-entropy)")
-    return save_figure(fig, out / "optimizers.png")
+            _, losses[title][opt] = train_curve(config)
+            print(f"{title:16s} {opt:9s} final loss {losses[title][opt][-1]:.4f}")
+    return losses
 
 
-def boundaries_figure(out: Path, epochs: int) -> Path:
-    grid = np.linspace(-0.5, 1.5, 121, dtype="float32")
-    gx, gy = np.meshgrid(grid, grid)
+def decision_regions(gx: np.ndarray, gy: np.ndarray, epochs: int) -> dict:
+    """For each hidden activation, a trained network's P(class 1) over the grid and how many of
+    the four points it gets right."""
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
     x, _ = data.load()
-    fig, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(4 * len(ACTIVATIONS), 3.8))
-    for ax, name in zip(axes, ACTIVATIONS, strict=True):
+    regions = {}
+    for name in ACTIVATIONS:
         model, _ = train_curve(dataclasses.replace(Config(), activation=name, epochs=epochs))
         p1 = model.predict(points, verbose=0)[:, 1].reshape(gx.shape)
         right = int(np.sum(np.argmax(model.predict(x, verbose=0), axis=1) == data.LABELS))
-        ax.contourf(gx, gy, p1, levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.8)
-        ax.contour(gx, gy, p1, levels=[0.5], colors="k")
-        ax.scatter(x[:, 0], x[:, 1], c=data.LABELS, cmap="coolwarm", edgecolors="k", s=120)
-        ax.set(title=f"{name}: {right}/4 right", xlabel="x1", ylabel="x2")
+        regions[name] = (p1, right)
         print(f"{name:10s} {right}/4 right")
-    return save_figure(fig, out / "boundaries.png")
+    return regions
 
 
 @main_guard
@@ -120,10 +104,14 @@ def main(argv=None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runtime.setup(seed=0)
+    z = np.linspace(-4, 4, 401, dtype="float32")
+    grid = np.linspace(-0.5, 1.5, 121, dtype="float32")
+    gx, gy = np.meshgrid(grid, grid)
+    x, _ = data.load()
     for path in (
-        activations_figure(out),
-        optimizers_figure(out, args.epochs),
-        boundaries_figure(out, args.epochs),
+        figures.activations(z, *activation_curves(z), out),
+        figures.optimizers(optimizer_losses(args.epochs), SGD_LEARNING_RATE, out),
+        figures.boundaries(gx, gy, decision_regions(gx, gy, args.epochs), x, data.LABELS, out),
     ):
         print(f"wrote {path}")
 

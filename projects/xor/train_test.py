@@ -116,3 +116,15 @@ def test_jax_run_exports_a_saved_model_where_tensorflow_is_installed(tmp_path):
     trained = keras.saving.load_model(run / "model.keras")(data.INPUTS)
     np.testing.assert_allclose(served, keras.ops.convert_to_numpy(trained), atol=1e-5)
     np.testing.assert_array_equal(np.argmax(served, axis=1), data.LABELS)
+
+
+@pytest.mark.slow  # 24 s: fourteen networks trained; make test-full
+def test_demos_write_their_three_figures(tmp_path, capsys):
+    demos.main(["--out", str(tmp_path), "--epochs", "3"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "activations.png",
+        "boundaries.png",
+        "optimizers.png",
+    ]
+    printed = capsys.readouterr().out
+    assert printed.count("final loss") == 9 and printed.count("/4 right") == 5
