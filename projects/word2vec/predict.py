@@ -87,6 +87,9 @@ def main(argv=None) -> None:
     if not path.exists():
         raise UserError(f"{workdir} has no vectors.txt: the run did not finish; train again")
     words, vectors = load_vectors(path)
+    index = {w: i for i, w in enumerate(words)}
+    for word in [*args.words, *(args.analogy or [])]:
+        lookup(word, index)  # every word checked first: an unknown one stops before any answer
     for word in args.words:
         found = neighbours(words, vectors, word, args.top)
         print(f"{word}: " + ", ".join(f"{w} {s:.3f}" for w, s in found))

@@ -410,6 +410,12 @@ def test_predict_neighbours_analogy_and_unknown_words(quick_run, capsys):
         "'sunx' is not in the vocabulary" in done.stderr
         and "spellings that are: sun" in done.stderr
     )
+    for args in (["suna", "sunx"], ["suna", "--analogy", "suna", "sunb", "fishx"]):
+        with pytest.raises(SystemExit) as exit_info:
+            predict.main([*args, "--run", str(workdir)])
+        printed = capsys.readouterr()
+        assert exit_info.value.code == 2 and "x' is not in the vocabulary" in printed.err
+        assert printed.out == ""  # no answer for the known word before the error
 
 
 def test_bad_corpus_is_one_line_and_leaves_no_run(tmp_path):
