@@ -133,7 +133,7 @@ def _no_autotuning():
     """tf.data options with autotuning off. Keras's own pipeline over arrays autotunes, and its
     autotuning thread sleeps for periods that double up to a minute; destroying the pipeline (at
     the end of `fit`, or of an epoch) sometimes waits out the sleep, up to a minute after the last
-    step (projects/word2vec/README.md: The stall at the end of `fit`)."""
+    step (projects/word2vec/EXPERIMENTS.md: The stall at the end of `fit`)."""
     import tensorflow as tf
 
     options = tf.data.Options()

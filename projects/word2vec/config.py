@@ -25,10 +25,10 @@ class Config:
     chunk_tokens: int = 128  # tokens per chunk: the unit whose pairs are found by shifting
     chunks_per_batch: int = 0  # chunks per step; 0: batch_chunks() picks by algorithm
     steps_per_call: int = 16  # steps per compiled call (fit's steps_per_execution): fewer trips
-    # through Python, the steps of an epoch rounded to a multiple of it (README: calls of 16)
+    # through Python, an epoch's steps rounded to a multiple of it (EXPERIMENTS.md: calls of 16)
     # the chunks' order each epoch: stretches, the corpus cut into stretches walked in file order
     # as gensim reads it, the chunks of each shuffled; random, all chunks shuffled; corpus, file
-    # order (README: the order of the chunks)
+    # order (EXPERIMENTS.md: the order of the chunks)
     order: Literal["stretches", "random", "corpus"] = "stretches"
     stretches: int = 16  # with --order=stretches: stretches of the corpus, walked in file order
     learning_rate: float = 0.0  # per pair, word2vec's alpha, falling linearly to the final one;
@@ -78,15 +78,15 @@ class Config:
     def batch_chunks(self) -> int:
         """Chunks per step: --chunks_per_batch, or by algorithm where it is 0. Skip-gram takes
         one (about 750 pairs a step): smaller steps place words better, and skip-gram has the
-        time (README: step size); CBOW takes 32 (about 4,000 words), where smaller steps were
-        slower and no better."""
+        time (EXPERIMENTS.md: step size); CBOW takes 32 (about 4,000 words), where smaller steps
+        were slower and no better."""
         if self.chunks_per_batch:
             return self.chunks_per_batch
         return 1 if self.algorithm == "skipgram" else 32
 
     def step_clip(self) -> float:
         """--clip, or by step size where it is below 0: 4 learning rates for steps of one chunk,
-        1 for larger ones, whose summed gradients overshoot sooner (README: step size)."""
+        1 for larger ones, whose summed gradients overshoot sooner (EXPERIMENTS.md: step size)."""
         if self.clip >= 0:
             return self.clip
         return 4.0 if self.batch_chunks() == 1 else 1.0
@@ -94,7 +94,7 @@ class Config:
     def start_rate(self) -> float:
         """--learning_rate, or word2vec's own defaults where it is 0: 0.025 for skip-gram, 0.05
         for CBOW (word2vec.c's; gensim takes 0.025 for both, and its CBOW and this one both
-        learned better at 0.05: README, what CBOW's learning rate changed)."""
+        learned better at 0.05: EXPERIMENTS.md, CBOW's learning rate)."""
         if self.learning_rate:
             return self.learning_rate
         return 0.025 if self.algorithm == "skipgram" else 0.05
@@ -102,7 +102,8 @@ class Config:
     def negatives_shape(self) -> tuple[int, ...]:
         """The negatives of one chunk: shared by the chunk, or drawn for each of its tokens.
         Shared, where --shared_negatives is below 0: 64 for skip-gram, 48 for CBOW; the
-        analogies of both gained from more (README: CBOW's negatives, skip-gram's negatives)."""
+        analogies of both gained from more (EXPERIMENTS.md: CBOW's negatives, skip-gram's
+        negatives)."""
         if self.shared_negatives < 0:
             return (64 if self.algorithm == "skipgram" else 48,)
         if self.shared_negatives:

@@ -9,7 +9,7 @@ most MAX_SENTENCE tokens, as gensim cuts them). Every epoch:
      near words count more often than far ones)
   3. cut the kept tokens, in text order, into chunks of chunk_tokens and order the chunks: by
      default the corpus is cut into 16 stretches, walked in file order, the chunks shuffled
-     within each (--order: stretches, random, corpus; README: the order of the chunks)
+     within each (--order: stretches, random, corpus; EXPERIMENTS.md: the order of the chunks)
 
 A chunk is one training example. The model finds every (center, context) pair inside it by
 shifting the chunk against itself (model.py), so each token's vectors are gathered once per
@@ -178,7 +178,7 @@ class Batches:
     `next_epoch()` draws the next; `arrays(epochs)` gives whole epochs at once, which is what
     `fit` trains on, through common.runtime.batches_in_order (arrays on JAX, a tf.data pipeline
     of whole batches with autotuning off on TensorFlow); from a Python dataset a step took half
-    as long again (README: Backends)."""
+    as long again (EXPERIMENTS.md: Backends)."""
 
     def __init__(self, ids, sids, vocab: Vocabulary, config, seed: int):
         self.ids, self.sids, self.config = ids, sids, config

@@ -91,7 +91,8 @@ class Word2Vec(layers.Layer):
             draws = ops.cast(ops.shape(negatives)[-1], v.dtype)
             if len(negatives.shape) == 2:  # shared by the chunk: (chunks, K, dim), one product
                 # not clipped: each row brings the gradient of a whole chunk, and clipping it
-                # like one word's occurrence starves them (README: what sharing changed)
+                # like one word's occurrence starves them (EXPERIMENTS.md: what sharing the
+                # negatives changed)
                 n = ops.take(self.context, negatives, axis=0)
                 scores = ops.einsum("ctd,ckd->ctk", inputs_, n)
             else:  # per token: (chunks, T, draws, dim)
@@ -155,7 +156,7 @@ class Word2Vec(layers.Layer):
         """Each token's mean neighbour vector (zero where it has none) and its neighbour count.
         On the way back each neighbour gets the whole error of the mean, not a 1/count share:
         word2vec and gensim (cbow_mean=1) update CBOW's inputs so, and with the share CBOW
-        learned far less (README: what CBOW's update changed)."""
+        learned far less (EXPERIMENTS.md: what CBOW's update changed)."""
         weights = self.offset_weights(masks)  # (chunks, T, 2 window + 1)
         total = self.banded_sum(weights, v)
         count = ops.sum(weights, axis=-1)
@@ -177,8 +178,8 @@ class Word2Vec(layers.Layer):
         """sum over d of weights[c, i, d + window] * x[c, i + d]: each token's weighted sum of
         the rows near it, as one matrix product per block of BLOCK tokens against the rows the
         block can reach (BLOCK + 2 window of them). Summing ten shifted copies of the chunk
-        instead took 13.4 ms a CBOW step against 11.1 (TensorFlow, XLA; README: where CBOW's step
-        goes)."""
+        instead took 13.4 ms a CBOW step against 11.1 (TensorFlow, XLA; EXPERIMENTS.md: where
+        CBOW's step goes)."""
         w, t, dim = self.window, ops.shape(x)[1], ops.shape(x)[2]
         block = max(BLOCK, 2 * w)
         blocks = -(-t // block)  # the chunk padded to whole blocks

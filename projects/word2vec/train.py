@@ -10,12 +10,12 @@ learning.png. model.keras and export/ map word ids to vectors; predict.py answer
 Training follows word2vec's own recipe: plain gradient steps at a learning rate per pair of 0.025
 (skip-gram) or 0.05 (CBOW) that falls linearly to 0.0001 over the run. A step here adds up the
 gradients of hundreds or thousands of pairs at once (word2vec takes them one by one; skip-gram's
-750 or so placed words better than 3,000 or 25,000, README: step size); a frequent word then
+750 or so placed words better than 3,000 or 25,000, EXPERIMENTS.md: step size); a frequent word then
 collects dozens of them, so each coordinate of the step each occurrence of a word brings is clipped
 at --clip (times the learning rate; in the model, Word2Vec.clipped, so that both backends clip the
 same), which keeps the frequent words from overshooting and leaves the rest untouched.
 --clip_by=row clips the length of each word's step instead (RowClippedSGD), which keeps its
-direction (README: what each gives).
+direction (EXPERIMENTS.md: clipping each word's step).
 """
 
 import math
@@ -139,7 +139,7 @@ def train_and_evaluate(
     )
     # XLA on every backend: on TensorFlow faster than without it here (README.md, Backends)
     # several steps a call: skip-gram's small steps took 1.8-2.5 ms in calls of 16 against 3.5
-    # one by one (README: calls of 16 steps)
+    # one by one (EXPERIMENTS.md: calls of 16 steps)
     per_call = math.gcd(batches.steps, config.steps_per_call)
     model.compile(
         optimizer=build_optimizer(config, schedule, scale),
