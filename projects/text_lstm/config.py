@@ -67,7 +67,7 @@ class Config:
     }
 
     PRESETS: ClassVar[dict[str, dict]] = {
-        # the LSTM of about the default GRU's cost (README: 1.479 nats after 12.9 minutes)
+        # the LSTM of about the default GRU's cost (EXPERIMENTS.md: 1.479 nats in 12.9 minutes)
         "lstm": {"cell": "lstm", "units": 384},
         # one GPU: two wide GRU layers, dropout, weight decay and averaged weights, on wide
         # batches of random windows, XLA (benchmarks/gpu.sh; README: 1.340 nats on an H100,
