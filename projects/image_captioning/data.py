@@ -338,7 +338,8 @@ class Batches(keras.utils.PyDataset):
     ):
         # Two workers: Keras then feeds `fit` from its ordered threads with tf.data's autotuning
         # off. With one, on TensorFlow, freeing the last epoch's autotuned pipeline held up the
-        # start of epochs by 21 to 31 s (EXPERIMENTS.md: the feed). On TensorFlow the run is unchanged.
+        # start of epochs by 21 to 31 s (EXPERIMENTS.md: the feed). On TensorFlow the run is
+        # unchanged.
         super().__init__(workers=2)
         self.images = part.images if inputs is None else inputs
         self.encoded = [[vocabulary.encode(c) for c in caps] for caps in part.captions]
