@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo '  pass overrides with ARGS, e.g. make iris ARGS="--optimizer=nesterov --quick"'
 

@@ -218,7 +218,7 @@ $(VENV)/.installed: requirements.txt
 \t@touch $@
 
 help: ## list the targets
-\t@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \\
+\t@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \\
 \t  awk 'BEGIN {{FS = ":.*## "}}; {{printf "  make %-10s %s\\n", $$1, $$2}}'
 \t@echo '  pass options with ARGS, e.g. make train ARGS="--quick"'
 
