@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 	@echo '  pass overrides with ARGS, e.g. make iris ARGS="--optimizer=nesterov --quick"'
 
 xor: $(VENV)/.installed ## XOR with a 2-4-2 dense network (seconds)
