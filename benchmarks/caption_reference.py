@@ -7,6 +7,7 @@ The run is an ordinary one (runs/image_captioning/<run-id>, `latest` points at i
 stays usable by predict. Writes the table to benchmarks/results/caption.md.
 """
 
+import argparse
 import json
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def row(label: str, m: dict) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()  # --help, and no unknown flags
     train.main([])
     workdir = runs.resolve_run(NAME, None)
     greedy = json.loads((workdir / "metrics.json").read_text())

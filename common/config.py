@@ -184,6 +184,7 @@ def build_parser(config_cls, description: str) -> argparse.ArgumentParser:
         convert, choices = _converter(hints[field.name])
         default = getattr(defaults, field.name)
         help_text = f"{comments.get(field.name, '')} (default: {_shown(default)})".strip()
+        help_text = help_text.replace("%", "%%")  # argparse formats help with %: "100%" is text
         parser.add_argument(
             f"--{field.name}",
             type=_typed(convert, field.name),

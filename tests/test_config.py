@@ -1,4 +1,5 @@
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -169,6 +170,18 @@ def test_help_shows_the_reason_and_default():
     text = build_parser(Toy, "toy").format_help()
     assert "the step (default: 0.1)" in text
     assert "two layers (default: 8,4)" in text
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["xor", "iris", "mnist_cnn", "stock_rnn", "text_lstm", "word2vec", "image_captioning"],
+)
+def test_every_template_prints_its_help(template):
+    config = importlib.import_module(f"projects.{template}.config")
+    text = build_parser(config.Config, template).format_help()  # a % in a comment broke it once
+    assert "--quick" in text and "(default: " in text
+    if template == "xor":
+        assert "Adam reaches 100% well before this" in text
 
 
 def test_config_json_round_trip(tmp_path):
