@@ -51,15 +51,13 @@ def lookup(word: str, index: dict[str, int]) -> int:
     return index[key]
 
 
-def neighbours(words, vectors, word: str, top: int) -> list[tuple[str, float]]:
-    index = {w: i for i, w in enumerate(words)}
+def neighbours(words, vectors, index, word: str, top: int) -> list[tuple[str, float]]:
     i = lookup(word, index)
     return [(words[j], s) for j, s in nearest(vectors, vectors[i], top, [i])]
 
 
-def analogy(words, vectors, a: str, b: str, c: str, top: int) -> list[tuple[str, float]]:
+def analogy(words, vectors, index, a: str, b: str, c: str, top: int) -> list[tuple[str, float]]:
     """a is to b as c is to ...: the words nearest to b - a + c (on unit vectors)."""
-    index = {w: i for i, w in enumerate(words)}
     ia, ib, ic = (lookup(w, index) for w in (a, b, c))
     n = unit(vectors[[ia, ib, ic]])
     return [(words[j], s) for j, s in nearest(vectors, n[1] - n[0] + n[2], top, [ia, ib, ic])]
@@ -87,15 +85,15 @@ def main(argv=None) -> None:
     if not path.exists():
         raise UserError(f"{workdir} has no vectors.txt: the run did not finish; train again")
     words, vectors = load_vectors(path)
-    index = {w: i for i, w in enumerate(words)}
+    index = {w: i for i, w in enumerate(words)}  # word -> row, built once for every question
     for word in [*args.words, *(args.analogy or [])]:
         lookup(word, index)  # every word checked first: an unknown one stops before any answer
     for word in args.words:
-        found = neighbours(words, vectors, word, args.top)
+        found = neighbours(words, vectors, index, word, args.top)
         print(f"{word}: " + ", ".join(f"{w} {s:.3f}" for w, s in found))
     if args.analogy:
         a, b, c = args.analogy
-        found = analogy(words, vectors, a, b, c, args.top)
+        found = analogy(words, vectors, index, a, b, c, args.top)
         print(f"{a} : {b} = {c} : " + ", ".join(f"{w} {s:.3f}" for w, s in found))
 
 

@@ -80,11 +80,10 @@ def optimizer_losses(epochs: int) -> dict:
     return losses
 
 
-def decision_regions(gx: np.ndarray, gy: np.ndarray, epochs: int) -> dict:
+def decision_regions(gx: np.ndarray, gy: np.ndarray, x: np.ndarray, epochs: int) -> dict:
     """For each hidden activation, a trained network's P(class 1) over the grid and how many of
     the four points it gets right."""
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    x, _ = data.load()
     regions = {}
     for name in ACTIVATIONS:
         model, _ = train_curve(dataclasses.replace(Config(), activation=name, epochs=epochs))
@@ -111,7 +110,7 @@ def main(argv=None) -> None:
     for path in (
         figures.activations(z, *activation_curves(z), out),
         figures.optimizers(optimizer_losses(args.epochs), SGD_LEARNING_RATE, out),
-        figures.boundaries(gx, gy, decision_regions(gx, gy, args.epochs), x, data.LABELS, out),
+        figures.boundaries(gx, gy, decision_regions(gx, gy, x, args.epochs), x, data.LABELS, out),
     ):
         print(f"wrote {path}")
 
