@@ -1,6 +1,7 @@
 """make new: a project from a template, in the collection or standalone (tools/new.py)."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,17 @@ def test_standalone_project_passes_its_own_tests_and_lint(tmp_path):
         assert python(command, dest).returncode == 0
     tested = python(["-m", "pytest", "-q"], dest, timeout=900)
     assert tested.returncode == 0, tested.stdout[-3000:]
+
+
+def test_standalone_notes_are_retitled_and_their_links_lead_somewhere(tmp_path):
+    dest = tmp_path / "words"
+    done = new("words", "word2vec", "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    notes = (dest / "words" / "EXPERIMENTS.md").read_text()
+    assert notes.startswith("# words: experiments\n") and "word2vec template" in notes
+    for folder, text in ((dest, (dest / "README.md").read_text()), (dest / "words", notes)):
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if not re.match(r"[a-z]+:|#", target):  # a file in the copy, not the collection's
+                assert (folder / target).exists(), target
+    assert "](words/EXPERIMENTS.md)" in (dest / "README.md").read_text()
+    assert "the collection's `benchmarks/results/word2vec.md`" in (dest / "README.md").read_text()

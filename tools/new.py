@@ -16,6 +16,7 @@ NAME, FROM or DEST changes nothing.
 import argparse
 import ast
 import keyword
+import os
 import re
 import shutil
 import subprocess
@@ -133,6 +134,14 @@ def copy_template(template: str, dest: Path, name: str, module: str, target: str
                 f"# {name}: started from the {template} template\n\n"
                 f"(The figures below were measured for the template; the same commands measure "
                 f"this project.)\n\n{title[2:]}\n{body}"
+            )
+        elif path.name == "EXPERIMENTS.md":  # the template's record, not yet this project's
+            title, _, body = renamed.partition("\n")
+            renamed = (
+                f"# {name}: experiments\n\n"
+                f"(Inherited from the {template} template: how its defaults were chosen, each "
+                f"run with its command. Add this project's own below them.)\n\n"
+                f"#{title}\n{body}"
             )
         if renamed != text:
             path.write_text(renamed)
@@ -289,8 +298,10 @@ def standalone(name: str, template: str, dest: Path, root: Path) -> Path:
         files += sorted((built / "common").glob("*.py"))
         (built / "requirements.txt").write_text(requirements(files, root))
         (built / "Makefile").write_text(makefile(name, template, built / name, root))
-        readme = (built / name / "README.md").read_text()
+        readme = relink((built / name / "README.md").read_text(), f"{name}/", built, template)
         (built / "README.md").write_text(README.format(name=name, template=template) + readme)
+        for notes in (built / name).glob("*.md"):  # they stay in name/, beside the code
+            notes.write_text(relink(notes.read_text(), "", built / name, template))
         (built / name / "README.md").unlink()
         (built / "pyproject.toml").write_text(pyproject(name, root))
         (built / ".gitignore").write_text((root / ".gitignore").read_text())
@@ -301,6 +312,26 @@ def standalone(name: str, template: str, dest: Path, root: Path) -> Path:
             dest.rmdir()
         built.rename(dest)
     return dest
+
+
+def relink(text: str, prefix: str, built: Path, template: str) -> str:
+    """A standalone copy's Markdown links, read from the folder `built` (where the project's
+    files are under `prefix`): a link to a file the copy has points at it; a link into the
+    rest of the collection (benchmarks/results/) becomes plain text naming that file."""
+
+    def mend(link: re.Match) -> str:
+        words, target = link.group(1), link.group(2)
+        if re.match(r"[a-z]+:|#", target):  # a web address or an anchor: as it was
+            return link.group(0)
+        moved = f"{prefix}{target}"
+        if (built / moved).exists():
+            return f"[{words}]({moved})"
+        where = os.path.normpath(f"projects/{template}/{target}")
+        if words.strip("`") in (target, where):
+            return f"the collection's `{where}`"
+        return f"{words} (in the collection: `{where}`)"
+
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", mend, text)
 
 
 def makefile(name: str, template: str, project: Path, root: Path) -> str:
