@@ -51,7 +51,9 @@ if want text_sweep; then
   # TEXT_MINUTES with its cosine schedule fitted to those minutes (--epochs only bounds it). The
   # figures compare the configurations under the same sharing; one run alone is faster.
   # TEXT_SWEEP: "name:flags" entries separated by ";". Logs: text_<name>.log; table: text_sweep.md.
-  sweep=${TEXT_SWEEP:-"base:;streams:--batching=streams;recurrent:--recurrent_dropout=0.25;wide:--units=1536 --dropout=0.45;all:--batching=streams --units=1536 --dropout=0.4 --recurrent_dropout=0.2"}
+  # The default: the preset with its schedule over all the minutes, against a wider network
+  # kept from overfitting by weight drop (projects/text_lstm/EXPERIMENTS.md: weight drop).
+  sweep=${TEXT_SWEEP:-"preset:;wide_wdrop:--units=1536 --weight_drop=0.2"}
   IFS=';' read -ra entries <<< "$sweep"
   names=()
   for entry in "${entries[@]}"; do

@@ -25,6 +25,7 @@ class Config:
     dropout: float = 0.0  # 2-3 passes over 4.5M characters do not overfit; 0.2-0.3 for more
     input_dropout: float = 0.0  # dropout on the embedded characters, before the first layer
     recurrent_dropout: float = 0.0  # drops parts of the fed-back state (one mask per window)
+    weight_drop: float = 0.0  # drops recurrent weights, one mask a batch: no cost in speed
     batching: Batching = "shuffled_streams"  # streams: in order; shuffled: learned faster (README)
     state_reset: float = 0.1  # chance per chunk that a stream restarts from a zero state
     window: int = 100  # k: characters per chunk, the steps gradients flow back through
@@ -52,6 +53,7 @@ class Config:
         "dropout": FRACTION,
         "input_dropout": FRACTION,
         "recurrent_dropout": FRACTION,
+        "weight_drop": FRACTION,
         "state_reset": Range(0, 1),
         "window": Range(2),  # one step has nothing to carry
         "batch_size": COUNT,

@@ -53,6 +53,51 @@ class CharLookup(layers.Layer):
         return {**super().get_config(), "vocabulary": self.vocabulary}
 
 
+class WeightDrop:
+    """DropConnect on the recurrent weights (AWD-LSTM's "weight drop"), mixed into Keras's GRU and
+    LSTM: in training, each batch runs with one random share `weight_drop` of the recurrent
+    kernel's entries set to zero (the rest scaled up), the same mask at every time step. Dropout
+    on the state instead (`recurrent_dropout`) draws inside the loop and halves the speed on JAX;
+    this draws once per batch, outside it. The cell reads `recurrent_kernel` at every step, so the
+    dropped kernel stands in for the variable while the loop runs, and its gradient reaches the
+    variable through the mask."""
+
+    def __init__(self, *args, weight_drop: float = 0.0, seed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weight_drop = weight_drop
+        self.weight_drop_seed = keras.random.SeedGenerator(seed)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if not (training and self.weight_drop):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        cell = self.cell
+        kernel = cell.recurrent_kernel
+        dropped = keras.random.dropout(
+            ops.convert_to_tensor(kernel), self.weight_drop, seed=self.weight_drop_seed
+        )
+        object.__setattr__(cell, "recurrent_kernel", dropped)  # not tracked: a tensor, for now
+        try:
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        finally:
+            object.__setattr__(cell, "recurrent_kernel", kernel)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_drop": self.weight_drop}
+
+
+@keras.saving.register_keras_serializable(package=__package__)
+class WeightDropGRU(WeightDrop, layers.GRU):
+    pass
+
+
+@keras.saving.register_keras_serializable(package=__package__)
+class WeightDropLSTM(WeightDrop, layers.LSTM):
+    pass
+
+
+WEIGHT_DROP_CELLS = {"lstm": WeightDropLSTM, "gru": WeightDropGRU}
+
+
 class CarriedState(layers.Layer):
     """Runs a recurrent layer from the state the previous batch ended in, and keeps the new one.
 
@@ -108,9 +153,15 @@ def build_model(config, vocabulary: str) -> keras.Model:
     h = layers.Embedding(lookup.size, config.embedding_dim, name="embedding")(h)
     h = layers.Dropout(config.input_dropout, name="input_dropout")(h)
     for i in range(config.layers):
-        rnn = CELLS[config.cell](
+        # the plain Keras layer unless weight drop is asked for (models saved before it load)
+        cell, extra = CELLS[config.cell], {}
+        if config.weight_drop:
+            cell = WEIGHT_DROP_CELLS[config.cell]
+            extra = {"weight_drop": config.weight_drop, "seed": config.seed + 100 + i}
+        rnn = cell(
             config.units,
             recurrent_dropout=config.recurrent_dropout,
+            **extra,
             return_sequences=True,
             return_state=True,
             name=f"{config.cell}_{i}",

@@ -143,6 +143,39 @@ def test_recurrent_dropout_acts_in_training_only():
     np.testing.assert_allclose(run(logits, False), run(plain_logits, False), atol=1e-6)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_weight_drop_drops_recurrent_weights_once_per_batch(cell, tmp_path):
+    """One SGD step leaves exactly the dropped recurrent weights as they were (the same mask at
+    every time step); outside training the model is the plain one; it saves and loads."""
+    config = small(cell=cell, units=8, weight_drop=0.5, batching="windows")
+    model = _model(config)
+    trainer = training_model(model, config)
+    trainer.compile(
+        optimizer=keras.optimizers.SGD(0.5),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    rnn = model.get_layer(f"{cell}_0")
+    before = keras.ops.convert_to_numpy(rnn.cell.recurrent_kernel)
+    codes = np.random.default_rng(0).integers(97, 105, size=(4, 30)).astype("int32")
+    trainer.train_on_batch(codes, data.to_ids(codes, "abcdefgh"))
+    after = keras.ops.convert_to_numpy(rnn.cell.recurrent_kernel)
+    kept = np.mean(after == before)  # no gradient reaches a dropped weight
+    assert 0.3 < kept < 0.7, kept  # about half, the rate; without the drop, none
+    assert isinstance(rnn.cell.recurrent_kernel, keras.Variable)  # the variable is back
+
+    plain = _model(small(cell=cell, units=8))
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(
+        model.predict_on_batch(codes), plain.predict_on_batch(codes), atol=1e-6
+    )
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.get_layer(f"{cell}_0").weight_drop == 0.5
+    np.testing.assert_allclose(
+        loaded.predict_on_batch(codes), plain.predict_on_batch(codes), atol=1e-6
+    )
+
+
 def test_one_step_at_a_time_equals_the_whole_sequence():
     config = small(units=8)
     model = _model(config)
