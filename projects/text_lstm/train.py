@@ -41,10 +41,12 @@ class HeldOut(keras.callbacks.Callback):
         self.eval_streams = evaluator.input_shape[0]
         self.workdir = Path(workdir)
         self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
+        self.last: float | None = None  # the loss after the last epoch: the final model's
 
     def on_epoch_end(self, epoch, logs=None):
         with averaged_weights(self.model.optimizer):  # the model that --ema saves
             loss = held_out_loss(self.evaluator, self.val_x, self.val_y, self.eval_streams)
+        self.last = loss
         if logs is not None:
             logs["val_loss"] = loss
             logs["val_bpc"] = loss / math.log(2)
@@ -147,7 +149,11 @@ def train_and_evaluate(
         ],
     )
     seconds = time.time() - start
-    val_loss = held_out_loss(evaluator, val_x, val_y, streams)
+    # `fit` ends every epoch, the one --max_minutes cut short too, with HeldOut, which measured
+    # what fit leaves (the averaged weights, where --ema is set): no second pass over the text
+    val_loss = held_out.last
+    if val_loss is None:
+        val_loss = held_out_loss(evaluator, val_x, val_y, streams)
     history = runs.read_history(workdir)
     metrics = {
         "val_loss": val_loss,

@@ -25,7 +25,7 @@ from .model import (
     training_model,
 )
 from .sampling import Writer, pick
-from .train import train_and_evaluate
+from .train import held_out_loss, train_and_evaluate
 
 VERSE = (
     "First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
@@ -247,6 +247,22 @@ def test_quick_run_metrics_files_and_samples(quick_run):
     history = (workdir / "history.csv").read_text().splitlines()
     assert "val_loss" in history[0] and len(history) == 3  # header + two epochs
     assert "after epoch 2" in (workdir / "samples.txt").read_text()
+
+
+def test_reported_loss_is_the_saved_models_with_averaged_weights(tmp_path):
+    """metrics.json's val_loss, taken from the last epoch's measurement (not measured again),
+    is what the saved model scores on the held-out text, averaged weights and all."""
+    config = small(text=str(write_text(tmp_path / "verse.txt")), ema=0.9, sample_length=0)
+    (tmp_path / "run").mkdir()
+    parts = {}
+    metrics = train_and_evaluate(config, tmp_path / "run", verbose=0, parts=parts)
+    saved = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    evaluator = training_model(saved, parts["config"])
+    evaluator.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    val = data.encode(data.load_corpus(config).val)
+    x, y = data.val_streams(val, data.to_ids(val, parts["vocabulary"]), parts["config"])
+    again = held_out_loss(evaluator, x, y, parts["config"].batch_size)
+    assert metrics["val_loss"] == pytest.approx(again, abs=1e-4)
 
 
 def test_tiny_temperature_writes_the_same_text_whatever_the_seed(quick_run):
