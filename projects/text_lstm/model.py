@@ -63,9 +63,10 @@ class WeightDrop:
     variable through the mask."""
 
     def __init__(self, *args, weight_drop: float = 0.0, seed=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, seed=seed, **kwargs)
         self.weight_drop = weight_drop
-        self.weight_drop_seed = keras.random.SeedGenerator(seed)
+        # not the seed of the layer's own dropout masks: the two draws stay independent
+        self.weight_drop_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if not (training and self.weight_drop):
