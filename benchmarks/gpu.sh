@@ -52,8 +52,9 @@ if want text_sweep; then
   # figures compare the configurations under the same sharing; one run alone is faster.
   # TEXT_SWEEP: "name:flags" entries separated by ";". Logs: text_<name>.log; table: text_sweep.md.
   # The default: the preset with its schedule over all the minutes, against a wider network
-  # kept from overfitting by weight drop (projects/text_lstm/EXPERIMENTS.md: weight drop).
-  sweep=${TEXT_SWEEP:-"preset:;wide_wdrop:--units=1536 --weight_drop=0.2"}
+  # under the same regularization, without and with weight drop (projects/text_lstm/
+  # EXPERIMENTS.md: weight drop).
+  sweep=${TEXT_SWEEP:-"preset:;wide:--units=1536;wide_wdrop:--units=1536 --weight_drop=0.2"}
   IFS=';' read -ra entries <<< "$sweep"
   names=()
   for entry in "${entries[@]}"; do
