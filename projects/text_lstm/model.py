@@ -9,6 +9,7 @@ sampler(model)                   the same layers again, one step at a time with 
 
 All three share their layers, so training one trains the others. The recurrent layers return
 their final state too (`return_state=True`); the saved model ignores it, the others use it.
+With --weight_drop they are Keras's GRU or LSTM with `WeightDrop` mixed in (below).
 """
 
 import keras
