@@ -300,9 +300,9 @@ def standalone(name: str, template: str, dest: Path, root: Path) -> Path:
         (built / "Makefile").write_text(makefile(name, template, built / name, root))
         readme = relink((built / name / "README.md").read_text(), f"{name}/", built, template)
         (built / "README.md").write_text(README.format(name=name, template=template) + readme)
-        for notes in (built / name).glob("*.md"):  # they stay in name/, beside the code
-            notes.write_text(relink(notes.read_text(), "", built / name, template))
         (built / name / "README.md").unlink()
+        for notes in (built / name).glob("*.md"):  # the other notes stay in name/, beside the code
+            notes.write_text(relink(notes.read_text(), "", built / name, template))
         (built / "pyproject.toml").write_text(pyproject(name, root))
         (built / ".gitignore").write_text((root / ".gitignore").read_text())
         (built / ".ci").mkdir()

@@ -150,7 +150,8 @@ def train_and_evaluate(
     )
     seconds = time.time() - start
     # `fit` ends every epoch, the one --max_minutes cut short too, with HeldOut, which measured
-    # what fit leaves (the averaged weights, where --ema is set): no second pass over the text
+    # what fit leaves (the averaged weights, where --ema is set): no second pass over the text,
+    # unless fit trained no epoch (a --resume of a run whose epochs were all done)
     val_loss = held_out.last
     if val_loss is None:
         val_loss = held_out_loss(evaluator, val_x, val_y, streams)
