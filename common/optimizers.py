@@ -57,7 +57,8 @@ class CosineSchedule(keras.callbacks.Callback):
     used (0: steps alone). A run that its time limit cuts short (a slower machine, a GPU budget)
     still ends at `final`, not at a high rate. Compile the optimizer with a float rate: this sets
     it before every step. The step count starts from the optimizer's, so a resumed run goes on
-    where it stopped; its minutes start again with the process.
+    where it stopped; its minutes start again with the process. `clock` says what counts as a
+    minute: wall time, or a Progress's `seconds` (training alone, as its --max_minutes counts).
     """
 
     def __init__(self, peak: float, final: float, total_steps: int, max_minutes: float = 0.0,

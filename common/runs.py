@@ -219,6 +219,11 @@ class Progress(keras.callbacks.Callback):
     line (Keras reports the epoch's mean so far), items per second, minutes in and left. Stops
     training after max_minutes (0: never). `points` keeps (items, seconds, loss) for a figure.
 
+    Its clock, `seconds()`, counts training alone: the pause between one epoch's last step and
+    the next one's first (validation, samples, backups) is left out, so --max_minutes are minutes
+    of training however long the measuring takes. A CosineSchedule given the same clock ends with
+    it.
+
     items_per_step: what one step trains on (characters, words); `unit` names them and
     `loss_unit` says what the loss is measured in.
     """
@@ -230,9 +235,18 @@ class Progress(keras.callbacks.Callback):
         self.unit, self.loss_unit, self.every = unit, loss_unit, every
         self.max_seconds = max_minutes * 60 or float("inf")
         self.points: list[tuple[float, float, float]] = []
+        self.start = self.last_end = self.paused = 0.0
+        self.stepping = False  # between an epoch's first step and its end
+
+    def seconds(self) -> float:
+        """Seconds of training in this process: since training began, less the pauses."""
+        if not self.start:
+            return 0.0
+        return (time.time() if self.stepping else self.last_end) - self.start - self.paused
 
     def on_train_begin(self, logs=None):
-        self.start = self.last = time.time()
+        self.start = self.last = self.last_end = time.time()
+        self.paused = 0.0
         self.done = 0  # steps in this process (a resumed run starts counting again)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -240,14 +254,28 @@ class Progress(keras.callbacks.Callback):
         self.seen = (0, 0.0)  # (batches, their summed loss) at the last line
         self.epoch_done = 0
 
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self.stepping:  # the pause since the last epoch's last step ends here
+            self.paused += time.time() - self.last_end
+            self.stepping = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.stepping = False
+
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last step of the call: one, or several with steps_per_execution
         self.done += batch + 1 - self.epoch_done
         self.epoch_done = batch + 1
-        now = time.time()
-        if now - self.start > self.max_seconds:
-            self.model.stop_training = True
+        last = batch + 1 >= self.steps
+        if last:  # wait for the epoch's last step, so that the pause after it is only a pause
+            np.asarray(logs["loss"])
+        self.last_end = now = time.time()
+        elapsed = self.seconds()
+        if elapsed > self.max_seconds:
+            self.model.stop_training = last = True
             runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
+        if last:  # whatever runs until the next step (validation, callbacks) is not training
+            self.stepping = False
         if now - self.last < self.every and batch + 1 < self.steps:
             return
         self.last = now
@@ -255,7 +283,6 @@ class Progress(keras.callbacks.Callback):
         batches, total = self.seen
         self.seen = (batch + 1, mean_so_far * (batch + 1))
         loss = (self.seen[1] - total) / (batch + 1 - batches)
-        elapsed = now - self.start
         rate = self.done * self.items_per_step / elapsed
         left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
         left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
@@ -263,7 +290,7 @@ class Progress(keras.callbacks.Callback):
         print(
             f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
             f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "
-            f"{elapsed / 60:.1f} min in, about {left / 60:.1f} min left",
+            f"{elapsed / 60:.1f} min trained, about {left / 60:.1f} min left",
             flush=True,
         )
 

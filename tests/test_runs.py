@@ -209,3 +209,48 @@ def test_progress_counts_every_step_of_a_call_of_several(capsys):
     assert progress.done == 16
     assert [p[0] for p in progress.points] == [40, 80, 120, 160]  # items seen at each line
     assert "epoch 2/2 step 8/8" in capsys.readouterr().out
+
+
+def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(monkeypatch):
+    """A fake clock: each step takes a second, each pass over the held-out data after an epoch
+    a hundred. --max_minutes (10 s) and the schedule that ends with them count the steps alone:
+    on the wall clock the run would stop in its second epoch."""
+    import keras
+    import numpy as np
+
+    from common.optimizers import CosineSchedule
+
+    class Clock:
+        now = 1000.0
+
+        def time(self):
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(runs, "time", clock)
+
+    class Step(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock.now += 1
+
+    progress = runs.Progress(steps=4, epochs=3, items_per_step=1, max_minutes=10 / 60, every=1e9)
+    schedule = CosineSchedule(1.0, 0.0, total_steps=10**9, max_minutes=10 / 60,
+                              clock=progress.seconds)  # fmt: skip
+    shares, at_epoch_end = [], []
+
+    class Measure(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            shares.append(schedule.share())
+
+        def on_epoch_end(self, epoch, logs=None):
+            clock.now += 100
+            at_epoch_end.append(progress.seconds())
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((32, 1), "float32")
+    callbacks = [Step(), progress, schedule, Measure()]
+    model.fit(x, x, batch_size=8, epochs=3, callbacks=callbacks, verbose=0)
+    assert progress.done == 11  # 10 s of steps, then the one that passed them
+    assert at_epoch_end == [4, 8, 11]
+    assert shares == pytest.approx([k / 10 for k in range(11)], abs=1e-6)

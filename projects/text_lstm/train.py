@@ -51,7 +51,7 @@ class HeldOut(keras.callbacks.Callback):
             logs["val_loss"] = loss
             logs["val_bpc"] = loss / math.log(2)
         p = self.progress
-        self.points.append((p.done * p.items_per_step, time.time() - p.start, loss))
+        self.points.append((p.done * p.items_per_step, p.seconds(), loss))
         print(
             f"epoch {epoch + 1}: held-out loss {loss:.4f} nats/char ({loss / math.log(2):.3f} bpc)"
         )
@@ -97,9 +97,6 @@ def train_and_evaluate(
     evaluator = training_model(model, eval_config)
     batches = data.Batches(train_codes, data.to_ids(train_codes, vocabulary), config, config.seed)
     total_steps = batches.steps * config.epochs
-    schedule = CosineSchedule(
-        config.learning_rate, config.final_learning_rate, total_steps, config.max_minutes
-    )
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     jit = runtime.jit_compile(config.jit_compile)
     trainer.compile(
@@ -127,6 +124,14 @@ def train_and_evaluate(
         "nats/char",
         every=PROGRESS_SECONDS,
     )
+    # the rate reaches its end when the minutes of training do (the held-out passes not counted)
+    schedule = CosineSchedule(
+        config.learning_rate,
+        config.final_learning_rate,
+        total_steps,
+        config.max_minutes,
+        clock=progress.seconds,
+    )
     held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
     resets = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: reset_states(trainer))
     print(
@@ -141,8 +146,8 @@ def train_and_evaluate(
         verbose=0,
         callbacks=[
             resets,
+            progress,  # before the schedule, which reads its clock
             schedule,
-            progress,
             held_out,
             *extra_callbacks,
             *runs.standard_callbacks(workdir, monitor="val_loss"),
