@@ -42,12 +42,13 @@ REF_LEARNING_RATE = 0.01
 
 class Marks(keras.callbacks.Callback):
     """At each mark, the held-out loss on a fixed part of the held-out text. The clock that
-    decides the marks and the stop leaves out the time spent measuring."""
+    decides the marks and the stop leaves out the time spent measuring; `training_clock`, the
+    template's (runs.Progress), also leaves out its held-out pass after each epoch."""
 
-    def __init__(self, marks_minutes, minutes, measure):
+    def __init__(self, marks_minutes, minutes, measure, training_clock=None):
         super().__init__()
         self.marks = [m * 60 for m in marks_minutes]
-        self.limit, self.measure = minutes * 60, measure
+        self.limit, self.measure, self.training_clock = minutes * 60, measure, training_clock
         self.rows: list[tuple[float, int, float]] = []  # (minutes, characters trained, loss)
         self.trained_chars = 0
         self.chars_per_step = 0
@@ -60,6 +61,8 @@ class Marks(keras.callbacks.Callback):
         self.trained_seconds = self.clock()
 
     def clock(self) -> float:
+        if self.training_clock:
+            return self.training_clock()
         return time.time() - self.start - self.paused
 
     def on_train_batch_end(self, batch, logs=None):
@@ -142,22 +145,23 @@ def run_template(config: Config, corpus, minutes: float, marks, keep: str = "") 
     mark_config = dataclasses.replace(config, batching="streams", batch_size=MARK_STREAMS)
 
     def measure():
-        if hasattr(mark.model, "jax_state_sync"):  # JAX keeps the weights apart inside fit
-            mark.model.jax_state_sync()
-        if "marker" not in parts:  # the trained layers, read as MARK_STREAMS streams
-            parts["marker"] = training_model(parts["model"], mark_config)
-            parts["marker"].compile(
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-            )
-        marker, vocabulary = parts["marker"], parts["vocabulary"]
-        codes = data.encode(corpus.val[:VAL_MARK_CHARS])
-        x, y = data.val_streams(codes, data.to_ids(codes, vocabulary), mark_config)
-        reset_states(marker)
-        loss = marker.evaluate(x, y, batch_size=MARK_STREAMS, verbose=0)
-        reset_states(marker)
-        return float(loss)
+        with parts["progress"].pause():  # not training: the template's minutes stand still
+            if hasattr(mark.model, "jax_state_sync"):  # JAX keeps the weights apart inside fit
+                mark.model.jax_state_sync()
+            if "marker" not in parts:  # the trained layers, read as MARK_STREAMS streams
+                parts["marker"] = training_model(parts["model"], mark_config)
+                parts["marker"].compile(
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+                )
+            marker, vocabulary = parts["marker"], parts["vocabulary"]
+            codes = data.encode(corpus.val[:VAL_MARK_CHARS])
+            x, y = data.val_streams(codes, data.to_ids(codes, vocabulary), mark_config)
+            reset_states(marker)
+            loss = marker.evaluate(x, y, batch_size=MARK_STREAMS, verbose=0)
+            reset_states(marker)
+            return float(loss)
 
-    mark = Marks(marks, minutes, measure)
+    mark = Marks(marks, minutes, measure, training_clock=lambda: parts["progress"].seconds())
     mark.chars_per_step = config.batch_size * config.window
     start = time.time()
     with tempfile.TemporaryDirectory() as scratch:

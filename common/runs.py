@@ -244,6 +244,16 @@ class Progress(keras.callbacks.Callback):
             return 0.0
         return (time.time() if self.stepping else self.last_end) - self.start - self.paused
 
+    @contextlib.contextmanager
+    def pause(self):
+        """Leaves the block out of the clock: a measurement in the middle of an epoch."""
+        begin = time.time()
+        try:
+            yield
+        finally:
+            if self.stepping:  # between epochs the whole gap is left out already
+                self.paused += time.time() - begin
+
     def on_train_begin(self, logs=None):
         self.start = self.last = self.last_end = time.time()
         self.paused = 0.0

@@ -213,8 +213,8 @@ def test_progress_counts_every_step_of_a_call_of_several(capsys):
 
 def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(monkeypatch):
     """A fake clock: each step takes a second, each pass over the held-out data after an epoch
-    a hundred. --max_minutes (10 s) and the schedule that ends with them count the steps alone:
-    on the wall clock the run would stop in its second epoch."""
+    a hundred, a measurement within each epoch fifty. --max_minutes (10 s) and the schedule that
+    ends with them count the steps alone: on the wall clock the run would stop in its first."""
     import keras
     import numpy as np
 
@@ -242,8 +242,14 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(mo
         def on_train_batch_begin(self, batch, logs=None):
             shares.append(schedule.share())
 
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                with progress.pause():  # a measurement within the epoch
+                    clock.now += 50
+
         def on_epoch_end(self, epoch, logs=None):
-            clock.now += 100
+            with progress.pause():  # already a pause: counted out once
+                clock.now += 100
             at_epoch_end.append(progress.seconds())
 
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])

@@ -78,7 +78,8 @@ def train_and_evaluate(
     config: Config, workdir: Path, verbose: int = 2, extra_callbacks=(), parts=None
 ) -> dict:
     """Train, measure on the held-out text, save. `extra_callbacks` join `fit` (a benchmark's
-    measurements); `parts`, a dict, receives the model, evaluator and vocabulary for them."""
+    measurements); `parts`, a dict, receives the model, evaluator and vocabulary for them, and
+    the Progress whose clock counts the minutes of training."""
     runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
     corpus = data.load_corpus(config)
     vocabulary = data.vocabulary(corpus.train)
@@ -111,8 +112,6 @@ def train_and_evaluate(
         jit_compile=jit,
     )
     evaluator.compile(loss=loss, jit_compile=jit)
-    if parts is not None:
-        parts.update(model=model, evaluator=evaluator, vocabulary=vocabulary, config=eval_config)
     val_x, val_y = data.val_streams(val_codes, data.to_ids(val_codes, vocabulary), eval_config)
     chars_per_step = config.batch_size * config.window
     progress = runs.Progress(
@@ -124,6 +123,9 @@ def train_and_evaluate(
         "nats/char",
         every=PROGRESS_SECONDS,
     )
+    if parts is not None:
+        parts.update(model=model, evaluator=evaluator, vocabulary=vocabulary, config=eval_config,
+                     progress=progress)  # fmt: skip
     # the rate reaches its end when the minutes of training do (the held-out passes not counted)
     schedule = CosineSchedule(
         config.learning_rate,
