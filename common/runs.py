@@ -216,8 +216,9 @@ class Backup(keras.callbacks.BackupAndRestore):
 
 class Progress(keras.callbacks.Callback):
     """A line every `every` seconds on long runs: epoch and step, the mean loss since the last
-    line (Keras reports the epoch's mean so far), items per second, minutes in and left. Stops
-    training after max_minutes (0: never). `points` keeps (items, seconds, loss) for a figure.
+    line (Keras reports the epoch's mean so far), items per second, minutes trained and left.
+    Stops training after max_minutes (0: never). `points` keeps (items, seconds, loss) for a
+    figure.
 
     Its clock, `seconds()`, counts training alone: the pause between one epoch's last step and
     the next one's first (validation, samples, backups) is left out, so --max_minutes are minutes
