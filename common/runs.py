@@ -245,6 +245,10 @@ class Progress(keras.callbacks.Callback):
             return 0.0
         return (time.time() if self.stepping else self.last_end) - self.start - self.paused
 
+    def position(self) -> tuple[float, float]:
+        """(items trained on, seconds of training): where a figure's point lies."""
+        return self.done * self.items_per_step, self.seconds()
+
     @contextlib.contextmanager
     def pause(self):
         """Leaves the block out of the clock: a measurement in the middle of an epoch."""

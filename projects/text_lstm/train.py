@@ -50,8 +50,7 @@ class HeldOut(keras.callbacks.Callback):
         if logs is not None:
             logs["val_loss"] = loss
             logs["val_bpc"] = loss / math.log(2)
-        p = self.progress
-        self.points.append((p.done * p.items_per_step, p.seconds(), loss))
+        self.points.append((*self.progress.position(), loss))
         print(
             f"epoch {epoch + 1}: held-out loss {loss:.4f} nats/char ({loss / math.log(2):.3f} bpc)"
         )

@@ -53,8 +53,7 @@ class EpochReport(keras.callbacks.Callback):
         rho, _ = evaluate.similarity(vectors, self.index, self.wordsim)
         if logs is not None:
             logs["wordsim353"] = rho
-        p = self.progress
-        self.points.append((p.done * p.items_per_step, p.seconds(), rho))
+        self.points.append((*self.progress.position(), rho))
         print(f"epoch {epoch + 1}: WordSim-353 Spearman {rho:.3f}")
         for word in [w for w in PROBES if w in self.index][:4]:
             near = evaluate.nearest(vectors, vectors[self.index[word]], 5, [self.index[word]])
