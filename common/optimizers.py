@@ -57,24 +57,29 @@ class CosineSchedule(keras.callbacks.Callback):
     used (0: steps alone). A run that its time limit cuts short (a slower machine, a GPU budget)
     still ends at `final`, not at a high rate. Compile the optimizer with a float rate: this sets
     it before every step. The step count starts from the optimizer's, so a resumed run goes on
-    where it stopped; its minutes start again with the process. `clock` says what counts as a
-    minute: wall time, or a Progress's `seconds` (training alone, as its --max_minutes counts).
+    where it stopped. `clock` gives the seconds the run has trained, e.g. a Progress's `seconds`
+    (training alone, the minutes before a resume included); without one, the wall time since
+    `fit` began counts, starting again in a resumed process.
     """
 
     def __init__(self, peak: float, final: float, total_steps: int, max_minutes: float = 0.0,
-                 clock=time.monotonic):  # fmt: skip
+                 clock=None):  # fmt: skip
         super().__init__()
         self.peak, self.final, self.total_steps = peak, final, max(1, total_steps)
         self.max_seconds, self.clock = max_minutes * 60, clock
         self.step: int | None = None
+        self.start = time.monotonic()
 
     def on_train_begin(self, logs=None):
-        self.start, self.step = self.clock(), None
+        self.start, self.step = time.monotonic(), None
+
+    def seconds(self) -> float:
+        return self.clock() if self.clock else time.monotonic() - self.start
 
     def share(self) -> float:
         done = self.step / self.total_steps
         if self.max_seconds:
-            done = max(done, (self.clock() - self.start) / self.max_seconds)
+            done = max(done, self.seconds() / self.max_seconds)
         return min(done, 1.0)
 
     def rate(self) -> float:

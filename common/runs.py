@@ -31,6 +31,7 @@ from common.errors import UserError
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 BACKUP = "backup"
+MINUTES = "train_minutes"  # history.csv: minutes of training by the end of each epoch
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -223,31 +224,39 @@ class Progress(keras.callbacks.Callback):
     Its clock, `seconds()`, counts training alone: the pause between one epoch's last step and
     the next one's first (validation, samples, backups) is left out, so --max_minutes are minutes
     of training however long the measuring takes. A CosineSchedule given the same clock ends with
-    it.
+    it. Each epoch's minutes go into its logs (history.csv's `train_minutes`); given the run's
+    `workdir`, a resumed run's clock goes on from the last of them, so --max_minutes and the
+    schedule count the whole run, not each process.
 
     items_per_step: what one step trains on (characters, words); `unit` names them and
     `loss_unit` says what the loss is measured in.
     """
 
     def __init__(self, steps, epochs, items_per_step, max_minutes=0.0, unit="items",
-                 loss_unit="", every=30.0):  # fmt: skip
+                 loss_unit="", every=30.0, workdir=None):  # fmt: skip
         super().__init__()
         self.steps, self.epochs, self.items_per_step = steps, epochs, items_per_step
         self.unit, self.loss_unit, self.every = unit, loss_unit, every
         self.max_seconds = max_minutes * 60 or float("inf")
+        self.workdir = workdir
         self.points: list[tuple[float, float, float]] = []
         self.start = self.last_end = self.paused = 0.0
+        self.before = 0.0  # seconds trained before a resume
+        self.steps_before = None  # steps of the epochs finished before a resume
+        self.done = 0
         self.stepping = False  # between an epoch's first step and its end
 
     def seconds(self) -> float:
-        """Seconds of training in this process: since training began, less the pauses."""
+        """Seconds of training in the run: since training began, less the pauses, plus what the
+        run trained before a resume."""
         if not self.start:
-            return 0.0
-        return (time.time() if self.stepping else self.last_end) - self.start - self.paused
+            return self.before
+        now = time.time() if self.stepping else self.last_end
+        return self.before + now - self.start - self.paused
 
     def position(self) -> tuple[float, float]:
-        """(items trained on, seconds of training): where a figure's point lies."""
-        return self.done * self.items_per_step, self.seconds()
+        """(items trained on, seconds of training) in the run: where a figure's point lies."""
+        return ((self.steps_before or 0) + self.done) * self.items_per_step, self.seconds()
 
     @contextlib.contextmanager
     def pause(self):
@@ -262,9 +271,20 @@ class Progress(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.start = self.last = self.last_end = time.time()
         self.paused = 0.0
-        self.done = 0  # steps in this process (a resumed run starts counting again)
+        self.done = 0  # steps in this process
+        self.before, self.steps_before = self._trained_before(), None
+
+    def _trained_before(self) -> float:
+        """The minutes of the last epoch in history.csv, which a resume has cut back to the
+        backup's epoch (0 for a new run, or without a workdir)."""
+        if self.workdir is None or not (Path(self.workdir) / HISTORY).exists():
+            return 0.0
+        minutes = read_history(self.workdir).get(MINUTES, [])
+        return float(minutes[-1]) * 60 if len(minutes) else 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
+        if self.steps_before is None:  # the first epoch of this process: a resume's is not 0
+            self.steps_before = epoch * self.steps
         self.epoch = epoch
         self.seen = (0, 0.0)  # (batches, their summed loss) at the last line
         self.epoch_done = 0
@@ -276,6 +296,8 @@ class Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.stepping = False
+        if logs is not None:
+            logs[MINUTES] = self.seconds() / 60
 
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last step of the call: one, or several with steps_per_execution
@@ -298,10 +320,11 @@ class Progress(keras.callbacks.Callback):
         batches, total = self.seen
         self.seen = (batch + 1, mean_so_far * (batch + 1))
         loss = (self.seen[1] - total) / (batch + 1 - batches)
-        rate = self.done * self.items_per_step / elapsed
+        here = max(elapsed - self.before, 1e-9)  # this process's steps give the pace
+        rate = self.done * self.items_per_step / here
         left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
-        left = min(left_steps * elapsed / self.done, max(self.max_seconds - elapsed, 0))
-        self.points.append((self.done * self.items_per_step, elapsed, loss))
+        left = min(left_steps * here / self.done, max(self.max_seconds - elapsed, 0))
+        self.points.append((*self.position()[:1], elapsed, loss))
         print(
             f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
             f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "
@@ -333,9 +356,7 @@ def standard_callbacks(
     epoch is logged once.
     """
     workdir = Path(workdir)
-    resume_epoch = _trim_history(workdir)
-    if resume_epoch:
-        print(f"continuing from epoch {resume_epoch}")
+    _trim_history(workdir)  # says where a resumed run continues
     callbacks = [
         StopOnNaN(),
         keras.callbacks.CSVLogger(str(workdir / HISTORY), append=True),
@@ -386,7 +407,7 @@ def plot_curves(workdir: Path, title: str = "") -> Path:
     import matplotlib.pyplot as plt
 
     history = read_history(workdir)
-    skip = {"epoch", "learning_rate", "lr"}
+    skip = {"epoch", "learning_rate", "lr", MINUTES}
     names = [k for k in history if k not in skip and not k.startswith("val_")]
     fig, axes = plt.subplots(1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6))
     axes = np.atleast_1d(axes)

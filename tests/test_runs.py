@@ -260,3 +260,66 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(mo
     assert progress.done == 11  # 10 s of steps, then the one that passed them
     assert at_epoch_end == [4, 8, 11]
     assert shares == pytest.approx([k / 10 for k in range(11)], abs=1e-6)
+
+
+def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, monkeypatch):
+    """Killed in its second epoch and resumed, a run with --max_minutes (10 s of one-second
+    steps, a schedule ending with them) makes the uninterrupted run's steps at its learning
+    rates: the minutes trained before the kill count, from history.csv, not again from zero."""
+    import keras
+    import numpy as np
+
+    from common.optimizers import CosineSchedule
+
+    class Clock:
+        now = 1000.0
+
+        def time(self):
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(runs, "time", clock)
+
+    def run(workdir, kill_at=None):
+        """Steps of one second; `kill_at` (epoch, step) stands for a SIGKILL there."""
+        progress = runs.Progress(4, 3, 1, max_minutes=10 / 60, every=1e9, workdir=workdir)
+        schedule = CosineSchedule(1.0, 0.0, 10**9, max_minutes=10 / 60, clock=progress.seconds)
+        rates = []
+
+        class Step(keras.callbacks.Callback):  # first: a step's second has passed at its end
+            def on_train_batch_end(self, batch, logs=None):
+                clock.now += 1
+
+        class Record(keras.callbacks.Callback):  # after the schedule has set the rate
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch = epoch
+
+            def on_train_batch_begin(self, batch, logs=None):
+                if (self.epoch, batch) == kill_at:
+                    raise Killed
+                rates.append(float(self.model.optimizer.learning_rate))
+
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        x = np.zeros((32, 1), "float32")
+        callbacks = [Step(), progress, schedule, Record(),
+                     *runs.standard_callbacks(workdir, tensorboard=False)]  # fmt: skip
+        model.fit(x, x, batch_size=8, epochs=3, callbacks=callbacks, verbose=0)
+        return rates, progress
+
+    (tmp_path / "whole").mkdir()
+    whole, whole_progress = run(tmp_path / "whole")
+    assert len(whole) == 11  # 10 s of steps, then the one that passed them
+
+    (tmp_path / "killed").mkdir()
+    with pytest.raises(Killed):
+        run(tmp_path / "killed", kill_at=(1, 2))
+    clock.now += 500  # the machine is down a while: not training
+    resumed, progress = run(tmp_path / "killed")
+    assert len(resumed) == 7  # the second epoch again, then the third, cut short
+    assert resumed == pytest.approx(whole[4:], abs=1e-6)
+    assert progress.seconds() == whole_progress.seconds() == 11
+    assert progress.position() == whole_progress.position() == (11, 11)
+    minutes = runs.read_history(tmp_path / "killed")["train_minutes"]
+    assert minutes * 60 == pytest.approx([4, 8, 11])

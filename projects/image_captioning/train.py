@@ -95,7 +95,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     )
     progress = runs.Progress(
         len(train), config.epochs, config.batch_size, config.max_minutes, "images", "per word",
-        every=PROGRESS_SECONDS,
+        every=PROGRESS_SECONDS, workdir=workdir,
     )  # fmt: skip
     print(
         f"{config.epochs} epochs of {len(train)} steps ({config.batch_size} images each); "
@@ -137,6 +137,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         "test_images": len(test),
         "vocabulary_size": len(vocabulary),
         "train_seconds": seconds,
+        "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "epochs_run": len(history.get("epoch", [])),
     }
     lines = [

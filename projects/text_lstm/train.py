@@ -121,6 +121,7 @@ def train_and_evaluate(
         "chars",
         "nats/char",
         every=PROGRESS_SECONDS,
+        workdir=workdir,
     )
     if parts is not None:
         parts.update(model=model, evaluator=evaluator, vocabulary=vocabulary, config=eval_config,
@@ -169,6 +170,7 @@ def train_and_evaluate(
         "val_characters": int(val_x.size),
         "vocabulary_size": len(vocabulary),
         "train_seconds": seconds,
+        "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "characters_per_second": progress.done * chars_per_step / seconds if seconds else 0.0,
     }
     if progress.points:

@@ -155,6 +155,7 @@ def train_and_evaluate(
         "words",
         per,
         every=PROGRESS_SECONDS,
+        workdir=workdir,
     )
     report = EpochReport(vocab.words, progress)
     # every epoch's batches drawn up front (a resumed run starts again from the first epoch's
@@ -185,6 +186,7 @@ def train_and_evaluate(
         "vocabulary_size": len(vocab),
         "corpus_words": int(sum(map(len, sentences))),
         "train_seconds": seconds,
+        "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "words_per_second": progress.done * batches.tokens_per_step / seconds if seconds else 0.0,
     }
     write_vectors(workdir, vocab.words, vectors)
