@@ -12,13 +12,14 @@ import pytest
 
 from common import corpora
 from common.errors import UserError
-from common.testing import ROOT, run_module
+from common.testing import ROOT, on_other_backend, run_module
 
 from . import NAME, data, predict
 from .config import Config
 from .model import (
     CarriedState,
     CharLookup,
+    FastGRU,
     build_model,
     reset_states,
     sampler,
@@ -141,6 +142,69 @@ def test_recurrent_dropout_acts_in_training_only():
     plain.set_weights(model.get_weights())
     plain_logits = keras.Model(plain.input, plain.get_layer("logits").output)
     np.testing.assert_allclose(run(logits, False), run(plain_logits, False), atol=1e-6)
+
+
+def fast_gru_differences() -> dict[str, float]:
+    """FastGRU against Keras's GRU with the same random weights, in training, on random inputs
+    and a random starting state: the largest difference of the outputs, and of the gradients of
+    a loss on the outputs and the final state with respect to the weights, the inputs and the
+    starting state, each relative to the gradient's largest entry."""
+    rng = np.random.default_rng(0)
+    x, h0 = rng.normal(size=(3, 7, 5)), rng.normal(size=(3, 6))
+    w, v = rng.normal(size=(3, 7, 6)), rng.normal(size=(3, 6))
+    results = {}
+    for name, kind in (("fast", FastGRU), ("keras", keras.layers.GRU)):
+        layer = kind(6, return_sequences=True, return_state=True)
+        layer.build((3, 7, 5))
+        layer.set_weights(_random_weights(layer))
+        results[name] = _outputs_and_gradients(layer, x, h0, w, v)
+    fast, plain = results["fast"], results["keras"]
+    return {
+        name: float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+        for name, a, b in zip(
+            ["outputs", "kernel", "recurrent", "bias", "x", "h0"], fast, plain, strict=True
+        )  # fmt: skip
+    }
+
+
+def _random_weights(layer):
+    rng = np.random.default_rng(1)
+    return [rng.normal(scale=0.5, size=a.shape) for a in layer.get_weights()]
+
+
+def _outputs_and_gradients(layer, x, h0, w, v):
+    """The layer's outputs, and the gradients of sum(outputs * w) + sum(final state * v)."""
+    x, h0, w, v = (keras.ops.convert_to_tensor(a, "float32") for a in (x, h0, w, v))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        fixed = [u.value for u in layer.non_trainable_variables]
+
+        def loss(weights, x, h0):
+            (out, last), _ = layer.stateless_call(
+                weights, fixed, x, initial_state=[h0], training=True
+            )
+            return keras.ops.sum(out * w) + keras.ops.sum(last * v), out
+
+        weights = [u.value for u in layer.trainable_variables]
+        grads, out = jax.grad(loss, argnums=(0, 1, 2), has_aux=True)(weights, x, h0)
+        grads = [*grads[0], grads[1], grads[2]]
+    else:
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch([x, h0])
+            out, last = layer(x, initial_state=[h0], training=True)
+            loss = tf.reduce_sum(out * w) + tf.reduce_sum(last * v)
+        grads = tape.gradient(loss, [*layer.trainable_variables, x, h0])
+    return [keras.ops.convert_to_numpy(a) for a in (out, *grads)]
+
+
+def test_fast_gru_trains_like_keras_gru_on_both_backends():
+    """The written-out backpropagation through time gives Keras's gradients, on this backend and
+    on the other one (the template trains on JAX; the tests run on TensorFlow)."""
+    for differences in (fast_gru_differences(), on_other_backend(__name__, "fast_gru_differences")):
+        assert max(differences.values()) < 1e-5, differences
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
