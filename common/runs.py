@@ -324,7 +324,7 @@ class Progress(keras.callbacks.Callback):
         rate = self.done * self.items_per_step / here
         left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
         left = min(left_steps * here / self.done, max(self.max_seconds - elapsed, 0))
-        self.points.append((*self.position()[:1], elapsed, loss))
+        self.points.append((self.position()[0], elapsed, loss))
         print(
             f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
             f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "

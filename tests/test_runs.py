@@ -211,7 +211,24 @@ def test_progress_counts_every_step_of_a_call_of_several(capsys):
     assert "epoch 2/2 step 8/8" in capsys.readouterr().out
 
 
-def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(monkeypatch):
+class FakeClock:
+    """Stands for the time module in common.runs: its time() is what the test has moved it to."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(runs, "time", fake)
+    return fake
+
+
+def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(clock):
     """A fake clock: each step takes a second, each pass over the held-out data after an epoch
     a hundred, a measurement within each epoch fifty. --max_minutes (10 s) and the schedule that
     ends with them count the steps alone: on the wall clock the run would stop in its first."""
@@ -219,15 +236,6 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(mo
     import numpy as np
 
     from common.optimizers import CosineSchedule
-
-    class Clock:
-        now = 1000.0
-
-        def time(self):
-            return self.now
-
-    clock = Clock()
-    monkeypatch.setattr(runs, "time", clock)
 
     class Step(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -262,7 +270,7 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(mo
     assert shares == pytest.approx([k / 10 for k in range(11)], abs=1e-6)
 
 
-def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, monkeypatch):
+def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
     """Killed in its second epoch and resumed, a run with --max_minutes (10 s of one-second
     steps, a schedule ending with them) makes the uninterrupted run's steps at its learning
     rates: the minutes trained before the kill count, from history.csv, not again from zero."""
@@ -270,15 +278,6 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, monkeypatch):
     import numpy as np
 
     from common.optimizers import CosineSchedule
-
-    class Clock:
-        now = 1000.0
-
-        def time(self):
-            return self.now
-
-    clock = Clock()
-    monkeypatch.setattr(runs, "time", clock)
 
     def run(workdir, kill_at=None):
         """Steps of one second; `kill_at` (epoch, step) stands for a SIGKILL there."""

@@ -163,7 +163,7 @@ def fast_gru_differences() -> dict[str, float]:
         name: float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
         for name, a, b in zip(
             ["outputs", "kernel", "recurrent", "bias", "x", "h0"], fast, plain, strict=True
-        )  # fmt: skip
+        )
     }
 
 
