@@ -9,10 +9,9 @@
 #
 # PARTs, all by default: augment, mnist, text, word2vec (text_sweep only when named; see it
 # below). Writes tables and logs under $OUT (or runs/gpu): device.txt, augment.md, mnist.md +
-# mnist.log, text.log (text_lstm's GPU configuration for TEXT_MINUTES of training, 9 by
-# default), word2vec_step.log + word2vec_<algorithm>.log (skip-gram and CBOW with their
-# defaults, at most WORD2VEC_MINUTES each, 2 by default); run directories under runs/ (or
-# RUNS_DIR).
+# mnist.log, text.log (text_lstm's GPU preset: its 4.2 minutes of training, or TEXT_MINUTES),
+# word2vec_step.log + word2vec_<algorithm>.log (skip-gram and CBOW with their defaults, at most
+# WORD2VEC_MINUTES each, 2 by default); run directories under runs/ (or RUNS_DIR).
 # TEXT_FLAGS / WORD2VEC_FLAGS=--quick for a dry run. On a machine with TensorFlow's CUDA build,
 # KERAS_BACKEND=tensorflow measures that backend instead.
 set -euo pipefail
@@ -35,15 +34,16 @@ if want mnist; then
 fi
 if want text; then
   # text_lstm, the GPU goal (held-out loss at or below 1.30 nats per character within 10
-  # minutes): text_lstm's "gpu" preset (projects/text_lstm/config.py): two GRU(1024) layers
-  # with dropout, weight decay and averaged weights, wide batches of random windows, XLA. About
-  # 138 steps of 32,768 characters make an epoch (about 6 s on an H100); the cosine schedule
-  # spans the epochs (TEXT_EPOCHS, the preset's 24 by default) or the minutes, whichever ends
-  # first. All measurements: benchmarks/results/gpu.md.
+  # minutes): text_lstm's "gpu" preset (projects/text_lstm/config.py): two GRU(1536) layers
+  # with dropout, weight decay, weight drop and averaged weights, wide batches of random
+  # windows, XLA, the best epoch kept. About 138 steps of 32,768 characters make an epoch
+  # (about 5 s on an H200); the cosine schedule spans the preset's 4.2 minutes of training
+  # (TEXT_MINUTES to change them; TEXT_EPOCHS bounds the epochs). All measurements:
+  # benchmarks/results/gpu.md.
   # shellcheck disable=SC2086  # the flags are words
   "$python" -m projects.text_lstm.train --runs_dir="${RUNS_DIR:-$out/runs}" --preset=gpu \
-    ${TEXT_EPOCHS:+--epochs=$TEXT_EPOCHS} --max_minutes="${TEXT_MINUTES:-9}" ${TEXT_FLAGS:-} \
-    2>&1 | tee "$out/text.log"
+    ${TEXT_EPOCHS:+--epochs=$TEXT_EPOCHS} ${TEXT_MINUTES:+--max_minutes=$TEXT_MINUTES} \
+    ${TEXT_FLAGS:-} 2>&1 | tee "$out/text.log"
 fi
 if want text_sweep; then
   # Several text_lstm configurations at once on the one GPU (a recurrent step leaves most of a
@@ -51,10 +51,10 @@ if want text_sweep; then
   # TEXT_MINUTES with its cosine schedule fitted to those minutes (--epochs only bounds it). The
   # figures compare the configurations under the same sharing; one run alone is faster.
   # TEXT_SWEEP: "name:flags" entries separated by ";". Logs: text_<name>.log; table: text_sweep.md.
-  # The default: the preset with its schedule over all the minutes, against a wider network
-  # under the same regularization, without and with weight drop (projects/text_lstm/
-  # EXPERIMENTS.md: weight drop).
-  sweep=${TEXT_SWEEP:-"preset:;wide:--units=1536;wide_wdrop:--units=1536 --weight_drop=0.2"}
+  # The default: the preset (weight drop 0.2, the best epoch kept) against the same network
+  # without weight drop and with 0.3: once the best epoch is kept, does the brake still pay?
+  # (benchmarks/results/gpu.md, fourth session; projects/text_lstm/EXPERIMENTS.md: weight drop)
+  sweep=${TEXT_SWEEP:-"preset:;no_wdrop:--weight_drop=0;wdrop3:--weight_drop=0.3"}
   IFS=';' read -ra entries <<< "$sweep"
   names=()
   for entry in "${entries[@]}"; do
@@ -69,7 +69,7 @@ if want text_sweep; then
   "$python" - "$out" "${names[@]}" <<'TABLE' | tee "$out/text_sweep.md"
 import re, sys
 out, names = sys.argv[1], sys.argv[2:]
-print("| run | epochs | best held-out (epoch) | final held-out | training loss | characters/s |")
+print("| run | epochs | best held-out (epoch) | saved model's held-out | training loss | characters/s |")
 print("|---|---|---|---|---|---|")
 for name in names:
     log = open(f"{out}/text_{name}.log").read()

@@ -9,6 +9,7 @@ epoch), learning.png (loss against characters seen) and vocabulary.json.
 import dataclasses
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -63,6 +64,47 @@ class HeldOut(keras.callbacks.Callback):
             print(f"--- sample after epoch {epoch + 1} ---\n{text}\n---", flush=True)
             with open(self.workdir / "samples.txt", "a") as f:
                 f.write(f"--- after epoch {epoch + 1}, held-out loss {loss:.4f} ---\n{text}\n")
+
+
+class KeepBest(keras.callbacks.Callback):
+    """--keep_best: after each epoch that lowers the held-out loss, the model's weights (the
+    averaged ones where --ema is set, the model that HeldOut measured) go to best.weights.h5;
+    `restore` puts them back when training ends, so the run saves and exports the best model it
+    passed through, not the last. A resumed run starts from the best of the epochs it keeps."""
+
+    FILE = "best.weights.h5"
+
+    def __init__(self, model: keras.Model, workdir):
+        super().__init__()
+        self.net, self.path = model, Path(workdir) / self.FILE
+        self.best, self.epoch = math.inf, 0
+
+    def on_train_begin(self, logs=None):
+        if not self.path.exists():  # a new run
+            return
+        history = runs.read_history(self.path.parent)  # trimmed to the backup on a resume
+        if "val_loss" in history:
+            self.epoch = int(history["val_loss"].argmin()) + 1
+            self.best = float(history["val_loss"][self.epoch - 1])
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss", math.inf)
+        if loss >= self.best:
+            return
+        partial = self.path.with_name(".partial." + self.FILE)  # a kill leaves the last one whole
+        with averaged_weights(self.model.optimizer):
+            self.net.save_weights(partial)
+        os.replace(partial, self.path)
+        self.best, self.epoch = loss, epoch + 1
+
+    def restore(self) -> bool:
+        """Load the best epoch's weights unless it was the last logged; True if it did."""
+        epochs = len(runs.read_history(self.path.parent).get("val_loss", ()))
+        if not self.path.exists() or self.epoch in (0, epochs):
+            return False
+        print(f"keeping the weights of epoch {self.epoch} of {epochs} (held-out {self.best:.4f})")
+        self.net.load_weights(self.path)
+        return True
 
 
 def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
@@ -135,6 +177,7 @@ def train_and_evaluate(
         clock=progress.seconds,
     )
     held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
+    keep_best = KeepBest(model, workdir) if config.keep_best else None
     resets = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: reset_states(trainer))
     print(
         f"{config.epochs} epochs of {batches.steps} steps ({chars_per_step:,} characters each, "
@@ -151,6 +194,7 @@ def train_and_evaluate(
             progress,  # before the schedule, which reads its clock
             schedule,
             held_out,
+            *([keep_best] if keep_best else []),  # after HeldOut, which measures the epoch
             *extra_callbacks,
             *runs.standard_callbacks(workdir, monitor="val_loss"),
         ],
@@ -158,25 +202,35 @@ def train_and_evaluate(
     seconds = time.time() - start
     # `fit` ends every epoch, the one --max_minutes cut short too, with HeldOut, which measured
     # what fit leaves (the averaged weights, where --ema is set): no second pass over the text,
-    # unless fit trained no epoch (a --resume of a run whose epochs were all done)
+    # unless fit trained no epoch (a --resume of a run whose epochs were all done) or
+    # --keep_best put an earlier epoch's weights back (measured again: the figure is always
+    # that of the weights saved)
     val_loss = held_out.last
+    if keep_best and keep_best.restore():
+        val_loss = None
     if val_loss is None:
         val_loss = held_out_loss(evaluator, val_x, val_y, streams)
     history = runs.read_history(workdir)
+    kept = keep_best.epoch if keep_best and keep_best.epoch else len(history.get("loss", ()))
     metrics = {
         "val_loss": val_loss,
         "val_bpc": val_loss / math.log(2),
-        "train_loss": float(history["loss"][-1]) if "loss" in history else float("nan"),
+        # the last epoch's, or with --keep_best the kept one's
+        "train_loss": float(history["loss"][kept - 1]) if "loss" in history else float("nan"),
         "val_characters": int(val_x.size),
         "vocabulary_size": len(vocabulary),
         "train_seconds": seconds,
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "characters_per_second": progress.done * chars_per_step / seconds if seconds else 0.0,
     }
+    if keep_best:
+        metrics["kept_epoch"] = kept
     if progress.points:
         figures.learning_curve(progress.points, held_out.points, Path(workdir))
     sample = data.encode("ROMEO:\nWhat light")[None, :].repeat(2, axis=0)
     runs.finish(workdir, model, metrics, sample, title=f"text_lstm, {config.cell}")
+    if keep_best:  # like the backup, kept only until the run has finished
+        keep_best.path.unlink(missing_ok=True)
     return metrics
 
 

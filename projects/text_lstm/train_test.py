@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from common import corpora
+from common import corpora, runs
 from common.errors import UserError
 from common.testing import ROOT, on_other_backend, run_module
 
@@ -313,6 +313,16 @@ def test_quick_run_metrics_files_and_samples(quick_run):
     assert "after epoch 2" in (workdir / "samples.txt").read_text()
 
 
+def _saved_model_loss(config, workdir, parts) -> float:
+    """The held-out loss of the model a run saved (model.keras), measured in this process."""
+    saved = keras.saving.load_model(workdir / "model.keras")
+    evaluator = training_model(saved, parts["config"])
+    evaluator.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    val = data.encode(data.load_corpus(config).val)
+    x, y = data.val_streams(val, data.to_ids(val, parts["vocabulary"]), parts["config"])
+    return held_out_loss(evaluator, x, y, parts["config"].batch_size)
+
+
 def test_reported_loss_is_the_saved_models_with_averaged_weights(tmp_path):
     """metrics.json's val_loss, taken from the last epoch's measurement (not measured again),
     is what the saved model scores on the held-out text, averaged weights and all."""
@@ -320,13 +330,36 @@ def test_reported_loss_is_the_saved_models_with_averaged_weights(tmp_path):
     (tmp_path / "run").mkdir()
     parts = {}
     metrics = train_and_evaluate(config, tmp_path / "run", verbose=0, parts=parts)
-    saved = keras.saving.load_model(tmp_path / "run" / "model.keras")
-    evaluator = training_model(saved, parts["config"])
-    evaluator.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    val = data.encode(data.load_corpus(config).val)
-    x, y = data.val_streams(val, data.to_ids(val, parts["vocabulary"]), parts["config"])
-    again = held_out_loss(evaluator, x, y, parts["config"].batch_size)
+    again = _saved_model_loss(config, tmp_path / "run", parts)
     assert metrics["val_loss"] == pytest.approx(again, abs=1e-4)
+
+
+class _Scramble(keras.callbacks.Callback):
+    """Replaces the weights with noise before the last epoch: its held-out loss gets worse."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.params["epochs"] - 1:
+            rng = np.random.default_rng(0)
+            for w in self.model.trainable_weights:
+                w.assign(rng.normal(0, 2, w.shape).astype("float32"))
+
+
+def test_keep_best_ends_with_the_best_epochs_averaged_weights(tmp_path):
+    config = small(
+        text=str(write_text(tmp_path / "verse.txt")), ema=0.5, sample_length=0, keep_best=True
+    )
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    parts = {}
+    metrics = train_and_evaluate(
+        config, workdir, verbose=0, extra_callbacks=[_Scramble()], parts=parts
+    )
+    logged = list(runs.read_history(workdir)["val_loss"])
+    best = int(np.argmin(logged))
+    assert best < len(logged) - 1 and logged[-1] > logged[best] + 0.1  # the last epoch is worse
+    assert metrics["kept_epoch"] == best + 1
+    assert metrics["val_loss"] == pytest.approx(logged[best], abs=1e-4)  # measured again
+    assert _saved_model_loss(config, workdir, parts) == pytest.approx(logged[best], abs=1e-4)
 
 
 def test_tiny_temperature_writes_the_same_text_whatever_the_seed(quick_run):
@@ -420,7 +453,8 @@ def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     """With the GPU preset's regularizers, since GPU machines run JAX: the averaged weights are
     swapped in for each epoch's measurement, where JAX may donate buffers."""
     text = write_text(tmp_path / "verse.txt")
-    regularized = ["--ema=0.9", "--weight_decay=0.1", "--input_dropout=0.1"]
+    regularized = ["--ema=0.9", "--weight_decay=0.1", "--input_dropout=0.1", "--weight_drop=0.2"]
+    regularized += ["--keep_best=true"]  # saves the averaged weights
     done = run_module(
         f"{__package__}.train",
         ["--quick", f"--text={text}", f"--runs_dir={tmp_path}", "--sample_length=0", *regularized],
