@@ -7,9 +7,10 @@ import numpy as np
 from common import runs
 
 
-def learning_curve(train_points, held_out_points, workdir: Path) -> Path:
+def learning_curve(train_points, held_out_points, workdir: Path, kept=None) -> Path:
     """learning.png: training loss (every progress line) and held-out loss (every epoch)
-    against the characters seen and against the minutes trained."""
+    against the characters seen and against the minutes trained; `kept`, one of the held-out
+    points, marks the epoch whose weights the run kept (--keep_best)."""
     plt = _pyplot()
     train = np.asarray(train_points, dtype=float).reshape(-1, 3)
     held = np.asarray(held_out_points, dtype=float).reshape(-1, 3)
@@ -26,6 +27,8 @@ def learning_curve(train_points, held_out_points, workdir: Path) -> Path:
         )
         if len(held):
             ax.plot(held[:, column] / scale, held[:, 2], "o-", label="held-out text")
+        if kept is not None:
+            ax.plot(kept[column] / scale, kept[2], "*", ms=14, color="C3", label="the saved model")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
         ax.legend()

@@ -226,7 +226,10 @@ def train_and_evaluate(
     if keep_best:
         metrics["kept_epoch"] = kept
     if progress.points:
-        figures.learning_curve(progress.points, held_out.points, Path(workdir))
+        # the kept epoch's point, where it was measured in this process (not before a resume)
+        best = keep_best.best if keep_best else None
+        kept_point = next((p for p in held_out.points if p[2] == best), None)
+        figures.learning_curve(progress.points, held_out.points, Path(workdir), kept_point)
     sample = data.encode("ROMEO:\nWhat light")[None, :].repeat(2, axis=0)
     runs.finish(workdir, model, metrics, sample, title=f"text_lstm, {config.cell}")
     if keep_best:  # like the backup, kept only until the run has finished
