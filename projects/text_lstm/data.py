@@ -193,6 +193,13 @@ class Batches(keras.utils.PyDataset):
         self.epoch += 1
         self._make()
 
+    def begin(self, epoch: int) -> None:
+        """As `fit` begins an epoch: a resumed run's first epoch is not 0, and draws what an
+        uninterrupted run's would (not epoch 0's windows or offset again)."""
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self._make()
+
 
 def steps_per_epoch(n_codes: int, config) -> int:
     """Batches in one pass over n_codes training characters, at the largest offset (so that

@@ -178,7 +178,12 @@ def train_and_evaluate(
     )
     held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
     keep_best = KeepBest(model, workdir) if config.keep_best else None
-    resets = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: reset_states(trainer))
+
+    def begin_epoch(epoch, logs=None):
+        reset_states(trainer)  # every stream starts from a zero state
+        batches.begin(epoch)
+
+    epoch_start = keras.callbacks.LambdaCallback(on_epoch_begin=begin_epoch)
     print(
         f"{config.epochs} epochs of {batches.steps} steps ({chars_per_step:,} characters each, "
         f"{config.batching}); a progress line every {PROGRESS_SECONDS} s"
@@ -190,7 +195,7 @@ def train_and_evaluate(
         epochs=config.epochs,
         verbose=0,
         callbacks=[
-            resets,
+            epoch_start,
             progress,  # before the schedule, which reads its clock
             schedule,
             held_out,

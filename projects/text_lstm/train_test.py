@@ -301,6 +301,50 @@ def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatc
         assert epochs[0] != list(range(steps)) and epochs[0] != epochs[1]
 
 
+class _Killed(Exception):
+    pass
+
+
+class _KillAtEpoch(keras.callbacks.Callback):
+    """Stops the run as the given epoch begins, as a kill would (the epoch before is backed up)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise _Killed
+
+
+def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, monkeypatch):
+    fit_epoch, drawn, original = [None], [], data.Batches.__getitem__
+
+    def getitem(self, i):
+        x, y = original(self, i)
+        drawn.append((fit_epoch[0], x.tobytes()))
+        return x, y
+
+    monkeypatch.setattr(data.Batches, "__getitem__", getitem)
+    tag = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: fit_epoch.__setitem__(0, e))
+    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
+    config = dataclasses.replace(config, batching="windows")
+
+    def batches_of_each_epoch(workdir, *callbacks):
+        drawn.clear()
+        fit_epoch[0] = None  # batches read before fit begins (shape probes) count for none
+        workdir.mkdir(exist_ok=True)
+        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[tag, *callbacks])
+        return {e: {x for d, x in drawn if d == e} for e in range(3)}
+
+    whole = batches_of_each_epoch(tmp_path / "whole")
+    with pytest.raises(_Killed):
+        batches_of_each_epoch(tmp_path / "killed", _KillAtEpoch(1))
+    resumed = batches_of_each_epoch(tmp_path / "killed")  # from epoch 1's backup
+    assert whole[1] and whole[1] != whole[2]
+    assert resumed[1] == whole[1] and resumed[2] == whole[2]
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("text")
