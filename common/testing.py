@@ -13,6 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+class Killed(Exception):
+    """Stands for a SIGKILL in the tests that run a template in this process: raised from a
+    callback or a patched function, it stops the run where a kill would."""
+
+
 _BOOT = """
 import runpy, sys
 sys.path.insert(0, {root!r})

@@ -12,6 +12,7 @@ import pytest
 
 from common import runs
 from common.errors import UserError
+from common.testing import Killed
 from projects.iris import predict as iris_predict
 from projects.iris import train
 from projects.iris.config import Config as IrisConfig
@@ -73,10 +74,6 @@ def test_killed_run_resumes_with_every_epoch_once(tmp_path, where):
         train.main.__wrapped__(["--runs_dir", str(tmp_path), "--resume"])
     with pytest.raises(UserError, match="already finished"):
         train.main.__wrapped__(["--runs_dir", str(tmp_path), f"--resume={run_dir}"])
-
-
-class Killed(Exception):
-    """Stands for a SIGKILL in the tests that run a template in this process."""
 
 
 def test_kill_after_training_keeps_the_training(tmp_path, monkeypatch, capsys):

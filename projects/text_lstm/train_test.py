@@ -12,7 +12,7 @@ import pytest
 
 from common import corpora, runs
 from common.errors import UserError
-from common.testing import ROOT, on_other_backend, run_module
+from common.testing import ROOT, Killed, on_other_backend, run_module
 
 from . import NAME, data, predict
 from .config import Config
@@ -301,10 +301,6 @@ def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatc
         assert epochs[0] != list(range(steps)) and epochs[0] != epochs[1]
 
 
-class _Killed(Exception):
-    pass
-
-
 class _KillAtEpoch(keras.callbacks.Callback):
     """Stops the run as the given epoch begins, as a kill would (the epoch before is backed up)."""
 
@@ -314,7 +310,7 @@ class _KillAtEpoch(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if epoch == self.epoch:
-            raise _Killed
+            raise Killed
 
 
 def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, monkeypatch):
@@ -338,7 +334,7 @@ def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, mo
         return {e: {x for d, x in drawn if d == e} for e in range(3)}
 
     whole = batches_of_each_epoch(tmp_path / "whole")
-    with pytest.raises(_Killed):
+    with pytest.raises(Killed):
         batches_of_each_epoch(tmp_path / "killed", _KillAtEpoch(1))
     resumed = batches_of_each_epoch(tmp_path / "killed")  # from epoch 1's backup
     assert whole[1] and whole[1] != whole[2]
