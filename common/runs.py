@@ -151,6 +151,21 @@ def run_directory(name: str, config_cls, config, flags: dict):
         raise
 
 
+def resume_point(workdir: Path) -> dict:
+    """Where a resumed run continues: {"epoch", "step" (steps of that epoch already trained, 0
+    at an epoch's end), "seconds" (of training by then, where the backup says), "finished"}; all
+    zero for a new run."""
+    meta = Path(workdir) / BACKUP / "training_metadata.json"
+    saved = json.loads(meta.read_text()) if meta.exists() else {}
+    return {
+        "epoch": int(saved.get("epoch", 0)),
+        "step": int(saved.get("step", 0)),
+        "seconds": saved.get("seconds"),
+        "loss_sum": float(saved.get("loss_sum", 0.0)),  # of the epoch's steps before the backup
+        "finished": bool(saved.get("finished")),
+    }
+
+
 def _trim_history(workdir: Path) -> int:
     """Drop history rows past the backed-up epoch, so a resumed run repeats no epoch in the log.
 
@@ -163,10 +178,12 @@ def _trim_history(workdir: Path) -> int:
             print("no backup of a finished epoch yet: training starts again from epoch 0")
             history.unlink()
         return 0
-    saved = json.loads(meta.read_text())
-    resume_epoch = int(saved["epoch"])
-    if saved.get("finished"):
+    saved = resume_point(workdir)
+    resume_epoch = saved["epoch"]
+    if saved["finished"]:
         print("training had finished before the run stopped: evaluating the trained model")
+    elif saved["step"]:
+        print(f"continuing epoch {resume_epoch + 1} after its step {saved['step']}")
     elif resume_epoch:
         print(f"continuing from epoch {resume_epoch}")
     if history.exists():
@@ -199,16 +216,58 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class Backup(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore whose backup outlives `fit`.
+    """BackupAndRestore whose backup outlives `fit`, and that can back up within an epoch.
 
     Keras deletes the backup when `fit` returns; a kill during evaluation or export then lost the
     whole training. Here the end of training saves the final weights (the best ones, where early
     stopping restored them) marked as finished, so --resume trains no further and goes straight
     to evaluation; `finish` deletes the backup once metrics.json is written.
+
+    Given a Progress and `every_minutes`, it also backs up when that many minutes have passed
+    since the last backup in the middle of an epoch, with the step and the training clock
+    (`resume_point` reads them); the time it takes is left out of the clock. Keras itself
+    resumes only from an epoch's start: a template whose epochs are long trains the rest of the
+    interrupted epoch in a `fit` of its own (text_lstm's train.py). `epochs` is the run's
+    (default: `fit`'s), so that such a partial `fit` does not mark the run finished.
     """
 
+    def __init__(self, *args, progress=None, every_minutes: float = 0.0, epochs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.progress, self.every, self.epochs = progress, every_minutes * 60, epochs
+        self.last_save = time.time()
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # loads the backup, which sets the epoch fit begins with
+        self._current_epoch = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        self.last_save = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch  # Keras counts from 0 in a resumed process until an epoch ends
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        progress = self.progress
+        if not progress or not self.every or progress.step >= progress.steps:
+            return  # (an epoch's last step is backed up as the epoch ends)
+        if time.time() - self.last_save >= self.every:
+            with progress.pause():
+                self._save_model(progress.step, progress.loss_sum(logs))
+
+    def _save_model(self, step: int = 0, loss_sum: float = 0.0):
+        super()._save_model()  # the weights, Keras's metadata, the previous ones as .bkp
+        meta = {"epoch": self._current_epoch, "step": step}
+        if step:
+            meta["loss_sum"] = loss_sum
+        if self.progress:
+            meta["seconds"] = self.progress.seconds()
+        atomic_write_text(Path(self._training_metadata_path), json.dumps(meta))
+        self.last_save = time.time()
+
     def on_train_end(self, logs=None):
-        self._current_epoch = max(self._current_epoch, int(self.params.get("epochs") or 0))
+        epochs = self.epochs or int(self.params.get("epochs") or 0)
+        if not self.model.stop_training and self._current_epoch < epochs:
+            return  # a partial fit: its epoch's end was backed up, and training goes on
+        self._current_epoch = max(self._current_epoch, epochs)
         self._save_model()
         meta = Path(self._training_metadata_path)
         saved = json.loads(meta.read_text())
@@ -225,8 +284,9 @@ class Progress(keras.callbacks.Callback):
     the next one's first (validation, samples, backups) is left out, so --max_minutes are minutes
     of training however long the measuring takes. A CosineSchedule given the same clock ends with
     it. Each epoch's minutes go into its logs (history.csv's `train_minutes`); given the run's
-    `workdir`, a resumed run's clock goes on from the last of them, so --max_minutes and the
-    schedule count the whole run, not each process.
+    `workdir`, a resumed run's clock goes on from the last of them (or from a backup made within
+    an epoch, whose step the first epoch then starts after), so --max_minutes and the schedule
+    count the whole run, not each process.
 
     items_per_step: what one step trains on (characters, words); `unit` names them and
     `loss_unit` says what the loss is measured in.
@@ -242,8 +302,10 @@ class Progress(keras.callbacks.Callback):
         self.points: list[tuple[float, float, float]] = []
         self.start = self.last_end = self.paused = 0.0
         self.before = 0.0  # seconds trained before a resume
-        self.steps_before = None  # steps of the epochs finished before a resume
-        self.done = 0
+        self.offset = 0  # steps of the first epoch trained before a resume within it
+        self.loss_before = 0.0  # and the sum of their losses
+        self.epoch = self.step = 0  # where training is: the epoch, and its steps done
+        self.done = self.done_before = 0  # steps trained in this process; before this fit
         self.stepping = False  # between an epoch's first step and its end
 
     def seconds(self) -> float:
@@ -256,7 +318,7 @@ class Progress(keras.callbacks.Callback):
 
     def position(self) -> tuple[float, float]:
         """(items trained on, seconds of training) in the run: where a figure's point lies."""
-        return ((self.steps_before or 0) + self.done) * self.items_per_step, self.seconds()
+        return (self.epoch * self.steps + self.step) * self.items_per_step, self.seconds()
 
     @contextlib.contextmanager
     def pause(self):
@@ -271,22 +333,31 @@ class Progress(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.start = self.last = self.last_end = time.time()
         self.paused = 0.0
-        self.done = 0  # steps in this process
-        self.before, self.steps_before = self._trained_before(), None
+        self.done_before = self.done
+        self.before, self.offset, self.loss_before = self._trained_before()
 
-    def _trained_before(self) -> float:
-        """The minutes of the last epoch in history.csv, which a resume has cut back to the
-        backup's epoch (0 for a new run, or without a workdir)."""
-        if self.workdir is None or not (Path(self.workdir) / HISTORY).exists():
-            return 0.0
+    def _trained_before(self) -> tuple[float, int, float]:
+        """(seconds, steps of the epoch resumed, their summed loss): from a backup made within
+        an epoch, or else the minutes of the last epoch in history.csv, which a resume has cut
+        back to the backup's epoch (0 for a new run, or without a workdir)."""
+        if self.workdir is None:
+            return 0.0, 0, 0.0
+        point = resume_point(self.workdir)
+        if point["step"] and point["seconds"] is not None and not point["finished"]:
+            return float(point["seconds"]), point["step"], point["loss_sum"]
+        if not (Path(self.workdir) / HISTORY).exists():
+            return 0.0, 0, 0.0
         minutes = read_history(self.workdir).get(MINUTES, [])
-        return float(minutes[-1]) * 60 if len(minutes) else 0.0
+        return (float(minutes[-1]) * 60 if len(minutes) else 0.0), 0, 0.0
+
+    def loss_sum(self, logs) -> float:
+        """The summed training loss of the epoch's steps so far (Keras logs the mean of the
+        steps of this `fit`, which after a resume within an epoch are not all of them)."""
+        return self.loss_before + float(np.asarray(logs["loss"])) * self.epoch_done
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.steps_before is None:  # the first epoch of this process: a resume's is not 0
-            self.steps_before = epoch * self.steps
-        self.epoch = epoch
-        self.seen = (0, 0.0)  # (batches, their summed loss) at the last line
+        self.epoch, self.step = epoch, self.offset
+        self.seen = (self.offset, 0.0)  # (step, this fit's summed loss) at the last line
         self.epoch_done = 0
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -296,14 +367,19 @@ class Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.stepping = False
+        if logs is not None and self.offset and "loss" in logs:  # the whole epoch's mean
+            logs["loss"] = self.loss_sum(logs) / (self.offset + self.epoch_done)
+        self.offset, self.loss_before = 0, 0.0  # the next epoch starts at its beginning
         if logs is not None:
             logs[MINUTES] = self.seconds() / 60
 
     def on_train_batch_end(self, batch, logs=None):
-        # `batch` is the last step of the call: one, or several with steps_per_execution
+        # `batch` is the last step of the call: one, or several with steps_per_execution; it
+        # counts from 0 in a fit that resumes an epoch after `offset` steps
         self.done += batch + 1 - self.epoch_done
         self.epoch_done = batch + 1
-        last = batch + 1 >= self.steps
+        self.step = step = self.offset + batch + 1
+        last = step >= self.steps
         if last:  # wait for the epoch's last step, so that the pause after it is only a pause
             np.asarray(logs["loss"])
         self.last_end = now = time.time()
@@ -313,20 +389,21 @@ class Progress(keras.callbacks.Callback):
             runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
         if last:  # whatever runs until the next step (validation, callbacks) is not training
             self.stepping = False
-        if now - self.last < self.every and batch + 1 < self.steps:
+        if now - self.last < self.every and step < self.steps:
             return
         self.last = now
-        mean_so_far = float(np.asarray(logs["loss"]))
-        batches, total = self.seen
-        self.seen = (batch + 1, mean_so_far * (batch + 1))
-        loss = (self.seen[1] - total) / (batch + 1 - batches)
-        here = max(elapsed - self.before, 1e-9)  # this process's steps give the pace
-        rate = self.done * self.items_per_step / here
-        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - batch - 1
-        left = min(left_steps * here / self.done, max(self.max_seconds - elapsed, 0))
+        mean_so_far = float(np.asarray(logs["loss"]))  # Keras's mean over this fit's batches
+        seen, total = self.seen
+        self.seen = (step, mean_so_far * self.epoch_done)
+        loss = (self.seen[1] - total) / (step - seen)
+        here = max(elapsed - self.before, 1e-9)  # this fit's steps give the pace
+        done = self.done - self.done_before
+        rate = done * self.items_per_step / here
+        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - step
+        left = min(left_steps * here / done, max(self.max_seconds - elapsed, 0))
         self.points.append((self.position()[0], elapsed, loss))
         print(
-            f"epoch {self.epoch + 1}/{self.epochs} step {batch + 1}/{self.steps}: "
+            f"epoch {self.epoch + 1}/{self.epochs} step {step}/{self.steps}: "
             f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "
             f"{elapsed / 60:.1f} min trained, about {left / 60:.1f} min left",
             flush=True,
@@ -344,6 +421,9 @@ def standard_callbacks(
     patience: int | None = None,
     backup_every_batches: int | str = "epoch",
     tensorboard: bool = True,
+    progress: "Progress | None" = None,
+    backup_minutes: float = 0.0,
+    epochs: int | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks every template trains with.
 
@@ -351,9 +431,10 @@ def standard_callbacks(
     (appending across a resume); EarlyStopping (when patience is set) stops once `monitor` stops
     improving and restores the best weights; TensorBoard writes logs/ (where TensorFlow is
     installed); Backup saves the training state so a killed run continues from its last backup
-    with --resume, and keeps it after training until the run has finished. The CSV row of an
-    epoch is written before its backup, and a resumed run trims rows past the backup, so each
-    epoch is logged once.
+    with --resume, and keeps it after training until the run has finished (given the run's
+    `progress`, also every `backup_minutes` within an epoch; `epochs`: the run's, where it
+    trains in more than one `fit`). The CSV row of an epoch is written before its backup, and a
+    resumed run trims rows past the backup, so each epoch is logged once.
     """
     workdir = Path(workdir)
     _trim_history(workdir)  # says where a resumed run continues
@@ -376,7 +457,14 @@ def standard_callbacks(
             )
         )
     callbacks.append(  # last: it saves the weights early stopping restored
-        Backup(str(workdir / BACKUP), save_freq=backup_every_batches, double_checkpoint=True)
+        Backup(
+            str(workdir / BACKUP),
+            save_freq=backup_every_batches,
+            double_checkpoint=True,
+            progress=progress,
+            every_minutes=backup_minutes,
+            epochs=epochs,
+        )
     )
     return callbacks
 

@@ -39,6 +39,7 @@ class Config:
     epochs: int = 3  # passes over the text; on a 2-core CPU the 15 minutes end first (about 2)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
+    backup_minutes: float = 2.0  # back up this often within an epoch too, to resume there (0: no)
     sample_length: int = 200  # characters generated after each epoch, to watch the model learn
     mixed_precision: bool = False  # float16 compute on a GPU (ignored on a CPU)
     jit_compile: bool = False  # XLA on a GPU with TensorFlow (on a CPU Keras decides)
@@ -65,6 +66,7 @@ class Config:
         "ema": Range(0, 1, high_open=True),  # 0: none
         "epochs": COUNT,
         "max_minutes": NON_NEGATIVE,  # 0: no limit
+        "backup_minutes": NON_NEGATIVE,  # 0: at the end of each epoch only
         "sample_length": NON_NEGATIVE,  # 0: no samples during training
         "seed": SEED,
     }

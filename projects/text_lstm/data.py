@@ -145,23 +145,20 @@ def carries_state(batching: str) -> bool:
     return batching in ("streams", "shuffled_streams")
 
 
-def fit_shuffles(batching: str) -> bool:
-    """`fit`'s shuffle argument: Keras shuffles a PyDataset's batches unless told not to."""
-    return batching != "streams"
-
-
 class Batches(keras.utils.PyDataset):
     """The training batches of one epoch after another, for `fit` on any backend.
 
     Streams start at a new random offset every epoch (so chunk boundaries move); windows are
-    drawn anew. The order inside an epoch matters for streams: `fit` takes
-    `shuffle=fit_shuffles(config.batching)`, since Keras shuffles a PyDataset's batches unless
-    told not to."""
+    drawn anew. The batches come in order for `streams` (a stream's next chunk must follow it)
+    and in a new random order each epoch otherwise, chosen here rather than by `fit` (which
+    takes `shuffle=False`), so that a run resumed within an epoch can skip the batches it
+    trained on: `begin(epoch, skip)`.
+    """
 
     def __init__(self, codes: np.ndarray, targets: np.ndarray, config, seed: int):
         super().__init__()
         self.codes, self.targets, self.config, self.seed = codes, targets, config, seed
-        self.epoch = 0
+        self.epoch, self.skip = 0, 0
         self.steps = steps_per_epoch(len(codes), config)  # the same in every epoch
         if self.steps < 1:
             raise UserError(
@@ -182,23 +179,28 @@ class Batches(keras.utils.PyDataset):
             shape = (-1, c.batch_size, c.window)
             self.x = x[: self.steps * c.batch_size].reshape(shape)
             self.y = y[: self.steps * c.batch_size].reshape(shape)
+        in_order = c.batching == "streams"
+        self.order = np.arange(self.steps) if in_order else rng.permutation(self.steps)
 
     def __len__(self) -> int:
-        return self.steps
+        return self.steps - self.skip
 
     def __getitem__(self, i):
-        return self.x[i], self.y[i]
+        j = self.order[self.skip + i]
+        return self.x[j], self.y[j]
 
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self._make()
-
-    def begin(self, epoch: int) -> None:
-        """As `fit` begins an epoch: a resumed run's first epoch is not 0, and draws what an
-        uninterrupted run's would (not epoch 0's windows or offset again)."""
+    def begin(self, epoch: int, skip: int | None = None) -> None:
+        """Set the epoch (and `skip`, the steps of it already trained) before `fit` begins it: a
+        resumed run's first epoch is not 0, and draws what an uninterrupted run's would (not
+        epoch 0's windows or offset again). Called as every epoch begins; an epoch other than
+        the current one starts at its first batch unless `skip` says otherwise. `fit` reads
+        the length once, as it starts: set a skip before calling it."""
         if epoch != self.epoch:
             self.epoch = epoch
             self._make()
+            self.skip = 0
+        if skip is not None:
+            self.skip = skip
 
 
 def steps_per_epoch(n_codes: int, config) -> int:

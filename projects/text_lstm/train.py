@@ -188,22 +188,34 @@ def train_and_evaluate(
         f"{config.epochs} epochs of {batches.steps} steps ({chars_per_step:,} characters each, "
         f"{config.batching}); a progress line every {PROGRESS_SECONDS} s"
     )
+    callbacks = [
+        epoch_start,
+        progress,  # before the schedule, which reads its clock
+        schedule,
+        held_out,
+        *([keep_best] if keep_best else []),  # after HeldOut, which measures the epoch
+        *extra_callbacks,
+        *runs.standard_callbacks(
+            workdir,
+            monitor="val_loss",
+            progress=progress,
+            backup_minutes=config.backup_minutes,
+            epochs=config.epochs,
+        ),
+    ]
+    # Keras resumes a run at the start of the epoch it was killed in; a pass here takes minutes,
+    # so a run killed within one (a backup every --backup_minutes) first trains the rest of that
+    # epoch, in a fit of its own. The batches come in the order data.Batches chose: shuffle=False.
+    point = runs.resume_point(workdir)
     start = time.time()
-    trainer.fit(
-        batches,
-        shuffle=data.fit_shuffles(config.batching),  # a stream's next chunk must follow it
-        epochs=config.epochs,
-        verbose=0,
-        callbacks=[
-            epoch_start,
-            progress,  # before the schedule, which reads its clock
-            schedule,
-            held_out,
-            *([keep_best] if keep_best else []),  # after HeldOut, which measures the epoch
-            *extra_callbacks,
-            *runs.standard_callbacks(workdir, monitor="val_loss"),
-        ],
-    )
+    if point["step"] and not point["finished"]:
+        epoch = point["epoch"]
+        batches.begin(epoch, skip=point["step"])
+        trainer.fit(batches, shuffle=False, initial_epoch=epoch, epochs=epoch + 1, verbose=0,
+                    callbacks=callbacks)  # fmt: skip
+        batches.begin(epoch + 1)
+    if not trainer.stop_training:  # --max_minutes may have ended the run in that epoch
+        trainer.fit(batches, shuffle=False, epochs=config.epochs, verbose=0, callbacks=callbacks)
     seconds = time.time() - start
     # `fit` ends every epoch, the one --max_minutes cut short too, with HeldOut, which measured
     # what fit leaves (the averaged weights, where --ema is set): no second pass over the text,

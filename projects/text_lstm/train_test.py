@@ -276,13 +276,15 @@ def test_pick_respects_temperature_top_k_and_never_writes_unknown():
 
 @pytest.mark.parametrize("batching", ["streams", "shuffled_streams"])
 def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatch, batching):
-    # carried state only means something if step i + 1 continues step i: Keras shuffles the
-    # batches of a PyDataset unless fit is told not to
-    asked, original = [], data.Batches.__getitem__
+    # carried state only means something if step i + 1 continues step i: the chunks of an
+    # epoch in order for streams, in a new order each epoch for shuffled streams
+    taken, original = [], data.Batches.__getitem__
 
     def getitem(self, i):
-        asked.append((i, self.steps))
-        return original(self, i)
+        x, y = original(self, i)
+        chunk = [j for j in range(self.steps) if np.array_equal(self.x[j], x)]
+        taken.append((chunk[0], self.steps))
+        return x, y
 
     monkeypatch.setattr(data.Batches, "__getitem__", getitem)
     text = write_text(tmp_path / "verse.txt", repeats=60)
@@ -290,13 +292,13 @@ def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatc
     assert config.epochs == 2
     (tmp_path / "run").mkdir()
     train_and_evaluate(config, tmp_path / "run", verbose=0)
-    steps = asked[-1][1]
+    steps = taken[-1][1]
     assert steps > 2
     # (on TensorFlow, Keras first reads a few batches to learn their shapes)
-    epochs = [[i for i, _ in asked[-2 * steps : -steps]], [i for i, _ in asked[-steps:]]]
+    epochs = [[j for j, _ in taken[-2 * steps : -steps]], [j for j, _ in taken[-steps:]]]
     if batching == "streams":
         assert epochs == [list(range(steps))] * 2
-    else:  # every batch once an epoch, in a new order
+    else:  # every chunk once an epoch, in a new order
         assert all(sorted(e) == list(range(steps)) for e in epochs)
         assert epochs[0] != list(range(steps)) and epochs[0] != epochs[1]
 
@@ -339,6 +341,69 @@ def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, mo
     resumed = batches_of_each_epoch(tmp_path / "killed")  # from epoch 1's backup
     assert whole[1] and whole[1] != whole[2]
     assert resumed[1] == whole[1] and resumed[2] == whole[2]
+
+
+class _KillAtStep(keras.callbacks.Callback):
+    """Stops the run after the given step of the given epoch, as a kill would."""
+
+    def __init__(self, epoch, step):
+        super().__init__()
+        self.epoch, self.step, self.now = epoch, step, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.now = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.now, batch + 1) == (self.epoch, self.step):
+            raise Killed
+
+
+def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(tmp_path, monkeypatch):
+    # backed up after every step: killed as step 10 of epoch 2 ends (before its backup), the
+    # resumed run trains epoch 2 from step 10 on, and epoch 3, on the batches an uninterrupted
+    # run takes, in its order, and ends where that run ends (windows carry no state, and
+    # nothing random is left to differ)
+    fit_epoch, drawn, original = [None], [], data.Batches.__getitem__
+
+    def getitem(self, i):
+        x, y = original(self, i)
+        drawn.append((fit_epoch[0], i, x.tobytes()))
+        return x, y
+
+    def taken(epoch):  # on TensorFlow, fit first reads a few batches to learn their shapes
+        batches = [(i, x) for e, i, x in drawn if e == epoch]
+        starts = [n for n, (i, _) in enumerate(batches) if i == 0]
+        return [x for _, x in batches[starts[-1] if starts else 0 :]]
+
+    monkeypatch.setattr(data.Batches, "__getitem__", getitem)
+    tag = keras.callbacks.LambdaCallback(  # batches read between epochs count for none
+        on_epoch_begin=lambda e, logs: fit_epoch.__setitem__(0, e),
+        on_epoch_end=lambda e, logs: fit_epoch.__setitem__(0, None),
+    )
+    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
+    config = dataclasses.replace(config, batching="windows", backup_minutes=1e-9)
+
+    def run(workdir, *callbacks):
+        drawn.clear()
+        workdir.mkdir(exist_ok=True)
+        metrics = train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[tag, *callbacks])
+        return metrics, {e: taken(e) for e in range(3)}
+
+    whole, whole_batches = run(tmp_path / "whole")
+    with pytest.raises(Killed):
+        run(tmp_path / "killed", _KillAtStep(1, 10))
+    point = runs.resume_point(tmp_path / "killed")
+    assert (point["epoch"], point["step"]) == (1, 9) and point["loss_sum"] > 0
+    resumed, resumed_batches = run(tmp_path / "killed")
+    assert len(whole_batches[1]) > 20
+    assert resumed_batches[0] == [] and resumed_batches[1] == whole_batches[1][9:]
+    assert resumed_batches[2] == whole_batches[2]
+    a, b = runs.read_history(tmp_path / "whole"), runs.read_history(tmp_path / "killed")
+    assert list(b["epoch"]) == [0, 1, 2]
+    # the resumed epoch's logged loss is its whole mean, the steps before the kill included
+    np.testing.assert_allclose(b["loss"], a["loss"], rtol=1e-4)
+    assert resumed["val_loss"] == pytest.approx(whole["val_loss"], rel=1e-4)
+    assert b["train_minutes"][1] > b["train_minutes"][0]
 
 
 @pytest.fixture(scope="module")
