@@ -195,6 +195,25 @@ def _trim_history(workdir: Path) -> int:
     return resume_epoch
 
 
+class HistoryLogger(keras.callbacks.CSVLogger):
+    """CSVLogger (appending) whose columns are the epoch's logs: Keras's adds a `val_` column,
+    always NA, for every key of a run without validation. A resumed run that appends keeps the
+    columns of the history.csv it finds."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None:
+            self.keys = self._header() or sorted(logs or {})
+        super().on_epoch_end(epoch, logs)
+
+    def _header(self) -> list[str] | None:
+        path = Path(self.filename)
+        if not path.exists():
+            return None
+        with path.open(newline="") as f:
+            header = next(csv.reader(f), None)
+        return header[1:] if header else None  # after "epoch"
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stop a diverging run with a one-line error that names the epoch and what to try.
 
@@ -427,7 +446,7 @@ def standard_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """The callbacks every template trains with.
 
-    StopOnNaN stops a diverging run with a one-line error; CSVLogger keeps history.csv
+    StopOnNaN stops a diverging run with a one-line error; HistoryLogger keeps history.csv
     (appending across a resume); EarlyStopping (when patience is set) stops once `monitor` stops
     improving and restores the best weights; TensorBoard writes logs/ (where TensorFlow is
     installed); Backup saves the training state so a killed run continues from its last backup
@@ -440,7 +459,7 @@ def standard_callbacks(
     _trim_history(workdir)  # says where a resumed run continues
     callbacks = [
         StopOnNaN(),
-        keras.callbacks.CSVLogger(str(workdir / HISTORY), append=True),
+        HistoryLogger(str(workdir / HISTORY), append=True),
     ]
     if patience:
         callbacks.append(
@@ -472,7 +491,8 @@ def standard_callbacks(
 def read_history(workdir: Path) -> dict[str, np.ndarray]:
     """history.csv as columns of floats (every epoch, including those before a resume).
 
-    CSVLogger writes NA for validation columns of a run without validation; those are dropped.
+    Columns that are NA in every row are dropped (Keras's CSVLogger wrote such `val_` columns for
+    a run without validation before HistoryLogger).
     """
     path = Path(workdir) / HISTORY
     with path.open(newline="") as f:

@@ -175,6 +175,23 @@ def test_resume_refuses_new_flags(tmp_path):
             pass
 
 
+def test_history_has_the_logs_columns_and_keeps_them_when_a_run_appends(tmp_path):
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((8, 1), "float32")
+    logger = runs.HistoryLogger(str(tmp_path / "history.csv"), append=True)
+    model.fit(x, x, epochs=2, callbacks=[logger], verbose=0)  # no validation: no val_ columns
+    assert (tmp_path / "history.csv").read_text().splitlines()[0] == "epoch,loss"
+    logger = runs.HistoryLogger(str(tmp_path / "history.csv"), append=True)
+    model.fit(x, x, validation_data=(x, x), initial_epoch=2, epochs=3, callbacks=[logger],
+              verbose=0)  # fmt: skip
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss" and len(rows) == 4 and rows[3].startswith("2,")
+
+
 def test_history_rows_past_the_backup_are_trimmed(tmp_path):
     (tmp_path / "backup").mkdir()
     (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 2}')
