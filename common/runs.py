@@ -153,8 +153,8 @@ def run_directory(name: str, config_cls, config, flags: dict):
 
 def resume_point(workdir: Path) -> dict:
     """Where a resumed run continues: {"epoch", "step" (steps of that epoch already trained, 0
-    at an epoch's end), "seconds" (of training by then, where the backup says), "finished"}; all
-    zero for a new run."""
+    at an epoch's end), "seconds" (of training by then, where the backup says), "loss_sum" (of
+    those steps), "finished"}; all zero for a new run."""
     meta = Path(workdir) / BACKUP / "training_metadata.json"
     saved = json.loads(meta.read_text()) if meta.exists() else {}
     return {
