@@ -408,7 +408,7 @@ class Progress(keras.callbacks.Callback):
             runtime.note(f"--max_minutes={self.max_seconds / 60:g} reached: training stops here")
         if last:  # whatever runs until the next step (validation, callbacks) is not training
             self.stepping = False
-        if now - self.last < self.every and step < self.steps:
+        if now - self.last < self.every and not last:  # an epoch's last step, or the run's
             return
         self.last = now
         mean_so_far = float(np.asarray(logs["loss"]))  # Keras's mean over this fit's batches

@@ -334,5 +334,7 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
     assert resumed == pytest.approx(whole[4:], abs=1e-6)
     assert progress.seconds() == whole_progress.seconds() == 11
     assert progress.position() == whole_progress.position() == (11, 11)
+    # a line (and a figure's point) at each epoch's end and where the time limit stopped it
+    assert [p[0] for p in whole_progress.points] == [4, 8, 11]
     minutes = runs.read_history(tmp_path / "killed")["train_minutes"]
     assert minutes * 60 == pytest.approx([4, 8, 11])
