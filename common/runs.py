@@ -242,9 +242,10 @@ class Backup(keras.callbacks.BackupAndRestore):
     stopping restored them) marked as finished, so --resume trains no further and goes straight
     to evaluation; `finish` deletes the backup once metrics.json is written.
 
-    Given a Progress and `every_minutes`, it also backs up when that many minutes have passed
-    since the last backup in the middle of an epoch, with the step and the training clock
-    (`resume_point` reads them); the time it takes is left out of the clock. Keras itself
+    Given a Progress and `every_minutes`, it backs up whenever that many minutes have passed
+    since its last backup, after a step or as an epoch ends (not after every epoch: on a GPU an
+    epoch can take seconds and a backup of a large model one), with the step and the training
+    clock (`resume_point` reads them); the time it takes is left out of the clock. Keras itself
     resumes only from an epoch's start: a template whose epochs are long trains the rest of the
     interrupted epoch in a `fit` of its own (text_lstm's train.py). `epochs` is the run's
     (default: `fit`'s), so that such a partial `fit` does not mark the run finished.
@@ -263,12 +264,21 @@ class Backup(keras.callbacks.BackupAndRestore):
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch  # Keras counts from 0 in a resumed process until an epoch ends
 
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch, self._last_batch_seen = epoch + 1, 0
+        if self.save_freq == "epoch" and self._due():
+            self._save_model()
+
+    def _due(self) -> bool:
+        """Whether to back up now: always without `every_minutes`, else once they have passed."""
+        return not (self.progress and self.every) or time.time() - self.last_save >= self.every
+
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         progress = self.progress
         if not progress or not self.every or progress.step >= progress.steps:
-            return  # (an epoch's last step is backed up as the epoch ends)
-        if time.time() - self.last_save >= self.every:
+            return  # (an epoch's last step is backed up as the epoch ends, when due)
+        if self._due():
             with progress.pause():
                 self._save_model(progress.step, progress.loss_sum(logs))
 
@@ -284,10 +294,12 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     def on_train_end(self, logs=None):
         epochs = self.epochs or int(self.params.get("epochs") or 0)
-        if not self.model.stop_training and self._current_epoch < epochs:
-            return  # a partial fit: its epoch's end was backed up, and training goes on
-        self._current_epoch = max(self._current_epoch, epochs)
+        partial = not self.model.stop_training and self._current_epoch < epochs
+        if not partial:
+            self._current_epoch = max(self._current_epoch, epochs)
         self._save_model()
+        if partial:  # the fit that follows starts from this backup
+            return
         meta = Path(self._training_metadata_path)
         saved = json.loads(meta.read_text())
         atomic_write_text(meta, json.dumps({**saved, "finished": True}))

@@ -39,7 +39,7 @@ class Config:
     epochs: int = 3  # passes over the text; on a 2-core CPU the 15 minutes end first (about 2)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
-    backup_minutes: float = 2.0  # back up this often within an epoch too, to resume there (0: no)
+    backup_minutes: float = 2.0  # back up this often, within an epoch or at its end (0: each end)
     sample_length: int = 200  # characters generated after each epoch, to watch the model learn
     mixed_precision: bool = False  # float16 compute on a GPU (ignored on a CPU)
     jit_compile: bool = False  # XLA on a GPU with TensorFlow (on a CPU Keras decides)

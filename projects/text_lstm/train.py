@@ -70,22 +70,23 @@ class KeepBest(keras.callbacks.Callback):
     """--keep_best: after each epoch that lowers the held-out loss, the model's weights (the
     averaged ones where --ema is set, the model that HeldOut measured) go to best.weights.h5;
     `restore` puts them back when training ends, so the run saves and exports the best model it
-    passed through, not the last. A resumed run starts from the best of the epochs it keeps."""
+    passed through, not the last. Their epoch and loss go beside them (best.json): a resumed run
+    competes with them, also where the epoch was one that it redoes (backups come every
+    --backup_minutes, not after every epoch), and then keeps that epoch's first attempt unless
+    the second does better."""
 
-    FILE = "best.weights.h5"
+    FILE, NOTE = "best.weights.h5", "best.json"
 
     def __init__(self, model: keras.Model, workdir):
         super().__init__()
         self.net, self.path = model, Path(workdir) / self.FILE
+        self.note = self.path.with_name(self.NOTE)
         self.best, self.epoch = math.inf, 0
 
     def on_train_begin(self, logs=None):
-        if not self.path.exists():  # a new run
-            return
-        history = runs.read_history(self.path.parent)  # trimmed to the backup on a resume
-        if "val_loss" in history:
-            self.epoch = int(history["val_loss"].argmin()) + 1
-            self.best = float(history["val_loss"][self.epoch - 1])
+        if self.path.exists() and self.note.exists():  # a resumed run
+            saved = json.loads(self.note.read_text())
+            self.epoch, self.best = int(saved["epoch"]), float(saved["loss"])
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("val_loss", math.inf)
@@ -96,11 +97,16 @@ class KeepBest(keras.callbacks.Callback):
             self.net.save_weights(partial)
         os.replace(partial, self.path)
         self.best, self.epoch = loss, epoch + 1
+        runs.atomic_write_text(self.note, json.dumps({"epoch": self.epoch, "loss": loss}))
 
     def restore(self) -> bool:
-        """Load the best epoch's weights unless it was the last logged; True if it did."""
-        epochs = len(runs.read_history(self.path.parent).get("val_loss", ()))
-        if not self.path.exists() or self.epoch in (0, epochs):
+        """Load the best epoch's weights unless the model holds them (the last epoch logged,
+        in this attempt); True if it did."""
+        logged = runs.read_history(self.path.parent).get("val_loss", ())
+        epochs = len(logged)
+        if not self.path.exists() or not self.epoch:
+            return False
+        if self.epoch == epochs and float(logged[-1]) == self.best:
             return False
         print(f"keeping the weights of epoch {self.epoch} of {epochs} (held-out {self.best:.4f})")
         self.net.load_weights(self.path)
@@ -251,6 +257,7 @@ def train_and_evaluate(
     runs.finish(workdir, model, metrics, sample, title=f"text_lstm, {config.cell}")
     if keep_best:  # like the backup, kept only until the run has finished
         keep_best.path.unlink(missing_ok=True)
+        keep_best.note.unlink(missing_ok=True)
     return metrics
 
 

@@ -326,7 +326,7 @@ def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, mo
     monkeypatch.setattr(data.Batches, "__getitem__", getitem)
     tag = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: fit_epoch.__setitem__(0, e))
     config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
-    config = dataclasses.replace(config, batching="windows")
+    config = dataclasses.replace(config, batching="windows", backup_minutes=0)  # every epoch
 
     def batches_of_each_epoch(workdir, *callbacks):
         drawn.clear()
@@ -451,10 +451,15 @@ def test_reported_loss_is_the_saved_models_with_averaged_weights(tmp_path):
 
 
 class _Scramble(keras.callbacks.Callback):
-    """Replaces the weights with noise before the last epoch: its held-out loss gets worse."""
+    """Replaces the weights with noise before the last epoch (or every epoch): its held-out loss
+    gets worse."""
+
+    def __init__(self, every_epoch=False):
+        super().__init__()
+        self.every_epoch = every_epoch
 
     def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.params["epochs"] - 1:
+        if self.every_epoch or epoch == self.params["epochs"] - 1:
             rng = np.random.default_rng(0)
             for w in self.model.trainable_weights:
                 w.assign(rng.normal(0, 2, w.shape).astype("float32"))
@@ -477,6 +482,30 @@ def test_keep_best_ends_with_the_best_epochs_averaged_weights(tmp_path):
     assert metrics["val_loss"] == pytest.approx(logged[best], abs=1e-4)  # measured again
     assert _saved_model_loss(config, workdir, parts) == pytest.approx(logged[best], abs=1e-4)
     assert not (workdir / "best.weights.h5").exists()  # kept only until the run finished
+
+
+def test_keep_best_keeps_an_epoch_that_a_resume_redoes_if_the_redo_is_worse(tmp_path):
+    # backups every 100 minutes: a run killed as its third epoch begins has none, and the
+    # resumed run redoes every epoch; each redo is made worse on purpose, so the run ends with
+    # the weights of the first attempt, named by their epoch and measured again
+    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
+    config = dataclasses.replace(config, keep_best=True, backup_minutes=100)
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    with pytest.raises(Killed):
+        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[_KillAtEpoch(2)])
+    assert not (workdir / "backup").exists()  # not after every epoch
+    first = json.loads((workdir / "best.json").read_text())
+    assert first["epoch"] in (1, 2)
+    parts = {}
+    metrics = train_and_evaluate(
+        config, workdir, verbose=0, extra_callbacks=[_Scramble(every_epoch=True)], parts=parts
+    )
+    assert min(runs.read_history(workdir)["val_loss"]) > first["loss"] + 0.1  # every redo worse
+    assert metrics["kept_epoch"] == first["epoch"]
+    assert metrics["val_loss"] == pytest.approx(first["loss"], abs=1e-4)
+    assert _saved_model_loss(config, workdir, parts) == pytest.approx(first["loss"], abs=1e-4)
+    assert not (workdir / "best.json").exists() and not (workdir / "best.weights.h5").exists()
 
 
 def test_tiny_temperature_writes_the_same_text_whatever_the_seed(quick_run):
