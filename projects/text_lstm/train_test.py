@@ -315,6 +315,7 @@ class _KillAtEpoch(keras.callbacks.Callback):
             raise Killed
 
 
+@pytest.mark.slow  # the resume within an epoch below checks the later epochs' batches too
 def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, monkeypatch):
     fit_epoch, drawn, original = [None], [], data.Batches.__getitem__
 
