@@ -99,10 +99,9 @@ class KeepBest(keras.callbacks.Callback):
         self.best, self.epoch = loss, epoch + 1
         runs.atomic_write_text(self.note, json.dumps({"epoch": self.epoch, "loss": loss}))
 
-    def restore(self) -> bool:
+    def restore(self, logged) -> bool:
         """Load the best epoch's weights unless the model holds them (the last epoch logged,
-        in this attempt); True if it did."""
-        logged = runs.read_history(self.path.parent).get("val_loss", ())
+        in this attempt); True if it did. `logged`: history.csv's held-out losses."""
         epochs = len(logged)
         if not self.path.exists() or not self.epoch:
             return False
@@ -229,11 +228,11 @@ def train_and_evaluate(
     # --keep_best put an earlier epoch's weights back (measured again: the figure is always
     # that of the weights saved)
     val_loss = held_out.last
-    if keep_best and keep_best.restore():
+    history = runs.read_history(workdir)
+    if keep_best and keep_best.restore(history.get("val_loss", ())):
         val_loss = None
     if val_loss is None:
         val_loss = held_out_loss(evaluator, val_x, val_y, streams)
-    history = runs.read_history(workdir)
     kept = keep_best.epoch if keep_best and keep_best.epoch else len(history.get("loss", ()))
     metrics = {
         "val_loss": val_loss,

@@ -303,60 +303,71 @@ def test_fit_takes_the_streams_batches_in_order_or_shuffled(tmp_path, monkeypatc
         assert epochs[0] != list(range(steps)) and epochs[0] != epochs[1]
 
 
-class _KillAtEpoch(keras.callbacks.Callback):
-    """Stops the run as the given epoch begins, as a kill would (the epoch before is backed up)."""
+class _Kill(keras.callbacks.Callback):
+    """Stops the run as a kill would: as the given epoch begins, or after its given step."""
 
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise Killed
-
-
-@pytest.mark.slow  # the resume within an epoch below checks the later epochs' batches too
-def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, monkeypatch):
-    fit_epoch, drawn, original = [None], [], data.Batches.__getitem__
-
-    def getitem(self, i):
-        x, y = original(self, i)
-        drawn.append((fit_epoch[0], x.tobytes()))
-        return x, y
-
-    monkeypatch.setattr(data.Batches, "__getitem__", getitem)
-    tag = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: fit_epoch.__setitem__(0, e))
-    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
-    config = dataclasses.replace(config, batching="windows", backup_minutes=0)  # every epoch
-
-    def batches_of_each_epoch(workdir, *callbacks):
-        drawn.clear()
-        fit_epoch[0] = None  # batches read before fit begins (shape probes) count for none
-        workdir.mkdir(exist_ok=True)
-        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[tag, *callbacks])
-        return {e: {x for d, x in drawn if d == e} for e in range(3)}
-
-    whole = batches_of_each_epoch(tmp_path / "whole")
-    with pytest.raises(Killed):
-        batches_of_each_epoch(tmp_path / "killed", _KillAtEpoch(1))
-    resumed = batches_of_each_epoch(tmp_path / "killed")  # from epoch 1's backup
-    assert whole[1] and whole[1] != whole[2]
-    assert resumed[1] == whole[1] and resumed[2] == whole[2]
-
-
-class _KillAtStep(keras.callbacks.Callback):
-    """Stops the run after the given step of the given epoch, as a kill would."""
-
-    def __init__(self, epoch, step):
+    def __init__(self, epoch, step=0):
         super().__init__()
         self.epoch, self.step, self.now = epoch, step, None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.now = epoch
+        if (epoch, self.step) == (self.epoch, 0):
+            raise Killed
 
     def on_train_batch_end(self, batch, logs=None):
         if (self.now, batch + 1) == (self.epoch, self.step):
             raise Killed
+
+
+class _Drawn:
+    """Records the training batches each epoch of `fit` takes (monkeypatching Batches);
+    `callback` tags them with the epoch, and batches read between epochs count for none."""
+
+    def __init__(self, monkeypatch):
+        self.drawn, original = [], data.Batches.__getitem__
+        self.epoch = None
+
+        def getitem(batches, i):
+            x, y = original(batches, i)
+            self.drawn.append((self.epoch, i, x.tobytes()))
+            return x, y
+
+        monkeypatch.setattr(data.Batches, "__getitem__", getitem)
+        self.callback = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda e, logs: setattr(self, "epoch", e),
+            on_epoch_end=lambda e, logs: setattr(self, "epoch", None),
+        )
+
+    def clear(self):  # before a run: nothing drawn, no epoch (a kill can leave one set)
+        self.drawn, self.epoch = [], None
+
+    def taken(self, epoch) -> list[bytes]:
+        """The epoch's batches in order (on TensorFlow, fit first reads a few to learn their
+        shapes: the batches from the last read of index 0 on)."""
+        batches = [(i, x) for e, i, x in self.drawn if e == epoch]
+        starts = [n for n, (i, _) in enumerate(batches) if i == 0]
+        return [x for _, x in batches[starts[-1] if starts else 0 :]]
+
+
+@pytest.mark.slow  # the resume within an epoch below checks the later epochs' batches too
+def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, monkeypatch):
+    drawn = _Drawn(monkeypatch)
+    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
+    config = dataclasses.replace(config, batching="windows", backup_minutes=0)  # every epoch
+
+    def batches_of_each_epoch(workdir, *callbacks):
+        drawn.clear()
+        workdir.mkdir(exist_ok=True)
+        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[drawn.callback, *callbacks])
+        return {e: set(drawn.taken(e)) for e in range(3)}
+
+    whole = batches_of_each_epoch(tmp_path / "whole")
+    with pytest.raises(Killed):
+        batches_of_each_epoch(tmp_path / "killed", _Kill(1))
+    resumed = batches_of_each_epoch(tmp_path / "killed")  # from epoch 1's backup
+    assert whole[1] and whole[1] != whole[2]
+    assert resumed[1] == whole[1] and resumed[2] == whole[2]
 
 
 def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(tmp_path, monkeypatch):
@@ -364,35 +375,21 @@ def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(tmp_path, mo
     # resumed run trains epoch 2 from step 10 on, and epoch 3, on the batches an uninterrupted
     # run takes, in its order, and ends where that run ends (windows carry no state, and
     # nothing random is left to differ)
-    fit_epoch, drawn, original = [None], [], data.Batches.__getitem__
-
-    def getitem(self, i):
-        x, y = original(self, i)
-        drawn.append((fit_epoch[0], i, x.tobytes()))
-        return x, y
-
-    def taken(epoch):  # on TensorFlow, fit first reads a few batches to learn their shapes
-        batches = [(i, x) for e, i, x in drawn if e == epoch]
-        starts = [n for n, (i, _) in enumerate(batches) if i == 0]
-        return [x for _, x in batches[starts[-1] if starts else 0 :]]
-
-    monkeypatch.setattr(data.Batches, "__getitem__", getitem)
-    tag = keras.callbacks.LambdaCallback(  # batches read between epochs count for none
-        on_epoch_begin=lambda e, logs: fit_epoch.__setitem__(0, e),
-        on_epoch_end=lambda e, logs: fit_epoch.__setitem__(0, None),
-    )
+    drawn = _Drawn(monkeypatch)
     config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
     config = dataclasses.replace(config, batching="windows", backup_minutes=1e-9)
 
     def run(workdir, *callbacks):
         drawn.clear()
         workdir.mkdir(exist_ok=True)
-        metrics = train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[tag, *callbacks])
-        return metrics, {e: taken(e) for e in range(3)}
+        metrics = train_and_evaluate(
+            config, workdir, verbose=0, extra_callbacks=[drawn.callback, *callbacks]
+        )
+        return metrics, {e: drawn.taken(e) for e in range(3)}
 
     whole, whole_batches = run(tmp_path / "whole")
     with pytest.raises(Killed):
-        run(tmp_path / "killed", _KillAtStep(1, 10))
+        run(tmp_path / "killed", _Kill(1, 10))
     point = runs.resume_point(tmp_path / "killed")
     assert (point["epoch"], point["step"]) == (1, 9) and point["loss_sum"] > 0
     resumed, resumed_batches = run(tmp_path / "killed")
@@ -494,7 +491,7 @@ def test_keep_best_keeps_an_epoch_that_a_resume_redoes_if_the_redo_is_worse(tmp_
     workdir = tmp_path / "run"
     workdir.mkdir()
     with pytest.raises(Killed):
-        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[_KillAtEpoch(2)])
+        train_and_evaluate(config, workdir, verbose=0, extra_callbacks=[_Kill(2)])
     assert not (workdir / "backup").exists()  # not after every epoch
     first = json.loads((workdir / "best.json").read_text())
     assert first["epoch"] in (1, 2)
