@@ -54,5 +54,21 @@ def import_tensorflow_quietly() -> bool:
     return True
 
 
+def require_keras() -> None:
+    """Exit with a one-line error (code 2) where this Python has no Keras: most often a
+    template's `python -m ...` run by a Python other than the one `make` built in .venv."""
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:
+        print(
+            f"error: keras is not installed for {sys.executable}: run the templates with the "
+            "Python that `make` builds in .venv (any make target builds it), e.g. "
+            "`.venv/bin/python -m projects.xor.predict 1 0`, or `source .venv/bin/activate` first",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
+require_keras()
 if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
     import_tensorflow_quietly()  # keras imports it next; quietly first
