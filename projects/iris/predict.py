@@ -15,7 +15,7 @@ from common.config import Parser
 from common.errors import UserError, main_guard
 from common.export import load_for_inference
 
-from . import NAME
+from . import NAME, data
 from .data import FEATURES, SPECIES
 
 MAX_CM = 100.0  # a flower measured in millimetres by mistake is caught, not classified
@@ -37,6 +37,18 @@ def parse_measurements(values: list[str]) -> np.ndarray:
     return np.array([numbers], dtype="float32")
 
 
+def outside_range(x: np.ndarray) -> list[str]:
+    """A note for each measurement outside the range of the data the model learned from: the
+    softmax answers there too, often with full confidence, but it extrapolates."""
+    low, high = data.measured_range()
+    return [
+        f"note: {name} {value:g} is outside the data's range, {lo:g} to {hi:g}: "
+        "the answer below extrapolates"
+        for name, value, lo, hi in zip(FEATURES, x[0], low, high, strict=True)
+        if not lo <= value <= hi
+    ]
+
+
 @main_guard
 def main(argv=None) -> None:
     parser = Parser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -44,6 +56,8 @@ def main(argv=None) -> None:
     parser.add_argument("values", nargs="*", metavar="CM", help=", ".join(FEATURES))
     args = parser.parse_args(argv)
     x = parse_measurements(args.values)
+    for note in outside_range(x):
+        print(note)
     probabilities = load_for_inference(runs.resolve_run(NAME, args.run))(x)[0]
     best = int(np.argmax(probabilities))
     print(f"{SPECIES[best]} ({probabilities[best]:.1%})")

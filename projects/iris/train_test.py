@@ -71,6 +71,15 @@ def test_predict_names_a_species(quick_run, capsys):
     assert first.split()[0] in data.SPECIES
 
 
+def test_predict_notes_a_measurement_outside_the_flowers_it_learned_from(quick_run, capsys):
+    workdir, _ = quick_run
+    predict.main(["--run", str(workdir), "50", "3.5", "1.4", "0.2"])  # mm typed as cm
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("note: sepal length 50 is outside") and "4.3 to 7.9" in lines[0]
+    assert lines[1].split()[0] in data.SPECIES
+    assert predict.outside_range(np.array([[5.1, 3.5, 1.4, 0.2]])) == []
+
+
 @pytest.mark.parametrize(
     "values, message",
     [
