@@ -28,13 +28,13 @@ xor-demos: $(VENV)/.installed ## figures: activations, SGD/momentum/Nesterov, de
 iris: $(VENV)/.installed ## Iris species from four measurements (under a minute)
 	$(PY) -m projects.iris.train $(ARGS)
 
-mnist: $(VENV)/.installed ## convolutional network on the real MNIST digits
+mnist: $(VENV)/.installed ## convolutional network on the real MNIST digits (~5 min)
 	$(PY) -m projects.mnist_cnn.train $(ARGS)
 
 mnist-demos: $(VENV)/.installed ## figures: kernels, max vs average pooling, augmentation
 	$(PY) -m projects.mnist_cnn.demos $(ARGS)
 
-stock: $(VENV)/.installed ## next-day S&P 500 close with an LSTM, against naive baselines
+stock: $(VENV)/.installed ## next-day S&P 500 close with an LSTM, against naive baselines (seconds)
 	$(PY) -m projects.stock_rnn.train $(ARGS)
 
 # Keras's LSTM trains 1.4x faster on a CPU under JAX than under TensorFlow (projects/text_lstm/README.md);
