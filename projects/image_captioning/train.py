@@ -103,6 +103,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     )
     trainer.fit(
         train,
+        shuffle=False,  # Batches draws each epoch's order itself; fit would shuffle it again
         validation_data=val,
         epochs=config.epochs,
         verbose=0,  # Progress prints a line every 30 s instead
