@@ -59,13 +59,16 @@ class CosineSchedule(keras.callbacks.Callback):
     it before every step. The step count starts from the optimizer's, so a resumed run goes on
     where it stopped. `clock` gives the seconds the run has trained, e.g. a Progress's `seconds`
     (training alone, the minutes before a resume included); without one, the wall time since
-    `fit` began counts, starting again in a resumed process.
+    `fit` began counts, starting again in a resumed process. `warmup_steps` > 0 ramps the rate
+    up linearly over the first steps (Adam's first updates, from estimates of a few batches,
+    are the largest and the least informed).
     """
 
     def __init__(self, peak: float, final: float, total_steps: int, max_minutes: float = 0.0,
-                 clock=None):  # fmt: skip
+                 clock=None, warmup_steps: int = 0):  # fmt: skip
         super().__init__()
         self.peak, self.final, self.total_steps = peak, final, max(1, total_steps)
+        self.warmup_steps = warmup_steps
         self.max_seconds, self.clock = max_minutes * 60, clock
         self.step: int | None = None
         self.start = time.monotonic()
@@ -83,7 +86,10 @@ class CosineSchedule(keras.callbacks.Callback):
         return min(done, 1.0)
 
     def rate(self) -> float:
-        return self.final + (self.peak - self.final) * 0.5 * (1 + math.cos(math.pi * self.share()))
+        rate = self.final + (self.peak - self.final) * 0.5 * (1 + math.cos(math.pi * self.share()))
+        if self.step < self.warmup_steps:
+            rate *= (self.step + 1) / self.warmup_steps
+        return rate
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.step is None:  # read once, after a resume has restored the optimizer

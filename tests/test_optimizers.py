@@ -27,6 +27,25 @@ def test_by_steps_it_is_keras_cosine_decay():
         assert schedule.rate() == pytest.approx(float(reference(step)), rel=1e-5)
 
 
+def test_warmup_ramps_the_rate_up_then_follows_the_cosine():
+    schedule = CosineSchedule(1.0, 0.0, total_steps=100, warmup_steps=10)
+    schedule.on_train_begin()
+    cosine = CosineSchedule(1.0, 0.0, total_steps=100)
+    cosine.on_train_begin()
+    rates = []
+    for step in (0, 4, 9, 10, 50):
+        schedule.step = cosine.step = step
+        rates.append(schedule.rate())
+        if step >= 10:
+            assert schedule.rate() == cosine.rate()
+    assert rates[:3] == pytest.approx([0.1 * cosine_at(0), 0.5 * cosine_at(4), cosine_at(9)])
+    assert rates[0] < rates[1] < rates[2]
+
+
+def cosine_at(step: int, total: int = 100) -> float:
+    return 0.5 * (1 + np.cos(np.pi * step / total))
+
+
 def test_the_time_limit_brings_the_rate_down_to_final_in_time():
     clock = Clock()
     schedule = CosineSchedule(1.0, 0.1, total_steps=1000, max_minutes=1, clock=clock)

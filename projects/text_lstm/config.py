@@ -33,6 +33,7 @@ class Config:
     optimizer: OptimizerName = "adam"  # rmsprop is the classic for RNNs; adam learns as fast
     learning_rate: float = 4e-3  # peak of the cosine schedule (over the epochs or the minutes)
     final_learning_rate: float = 2e-4  # where the cosine schedule ends: the last steps settle
+    warmup_steps: int = 100  # the rate rises to its peak over the first steps: no bad start
     clipnorm: float = 1.0  # clip each gradient's norm: the course's cure for exploding gradients
     weight_decay: float = 0.0  # decoupled (AdamW's): weights shrink by this x the rate each step
     ema: float = 0.0  # momentum of a moving average of the weights, measured and saved (0: none)
@@ -61,6 +62,7 @@ class Config:
         "batch_size": COUNT,
         "learning_rate": POSITIVE,
         "final_learning_rate": NON_NEGATIVE,
+        "warmup_steps": NON_NEGATIVE,
         "clipnorm": NON_NEGATIVE,  # 0: no clipping
         "weight_decay": NON_NEGATIVE,
         "ema": Range(0, 1, high_open=True),  # 0: none
@@ -91,6 +93,7 @@ class Config:
             "batch_size": 256,
             "learning_rate": 2e-3,
             "final_learning_rate": 1e-4,
+            "warmup_steps": 0,  # as measured; a warm-up is untried on a GPU
             "epochs": 100,  # a bound: the schedule spans the minutes (47 epochs on an H200)
             "max_minutes": 4.2,  # as measured; its best epoch came at 2.6 minutes
             "keep_best": True,  # every long GPU run overfits before its end
@@ -109,6 +112,7 @@ class Config:
             window=25,
             batch_size=16,
             epochs=2,
+            warmup_steps=10,  # of the run's 100 steps
             sample_length=40,
         )
 

@@ -180,6 +180,7 @@ def train_and_evaluate(
         total_steps,
         config.max_minutes,
         clock=progress.seconds,
+        warmup_steps=config.warmup_steps,
     )
     held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
     keep_best = KeepBest(model, workdir) if config.keep_best else None
