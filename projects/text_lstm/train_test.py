@@ -377,7 +377,10 @@ def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(tmp_path, mo
     # nothing random is left to differ)
     drawn = _Drawn(monkeypatch)
     config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
-    config = dataclasses.replace(config, batching="windows", backup_minutes=1e-9)
+    # 25 steps an epoch, each backed up: the backups are most of the test's time
+    config = dataclasses.replace(
+        config, batching="windows", backup_minutes=1e-9, train_chars=10_000
+    )
 
     def run(workdir, *callbacks):
         drawn.clear()
