@@ -98,14 +98,20 @@ def _gru_states(projected, h0, recurrent, bias):
             dr = dcandidate * hh * r * (1 - r)
             dinner = ops.concatenate([dz, dr, dcandidate * r], axis=-1)
             dprojected = ops.concatenate([dz, dr, dcandidate], axis=-1)
-            out = (dh * z + ops.matmul(dinner, ops.transpose(recurrent)), dprojected, dinner)
+            out = (dh * z + ops.matmul(dinner, transposed), dprojected)
             return out, out
 
+        # transposed once, outside the loop: a product with the kernel's transpose read in
+        # place inside the loop runs slower on the CPU
+        transposed = ops.transpose(recurrent)
         steps = (upstream, z, r, candidate, hh, before)
-        wide = ops.zeros_like(projected[0])
-        (dh0, _, _), (_, dprojected, dinner) = ops.scan(
-            backward, (zero, wide, wide), steps, reverse=True
+        (dh0, _), (_, dprojected) = ops.scan(
+            backward, (zero, ops.zeros_like(projected[0])), steps, reverse=True
         )
+        # what reached the recurrent product: dprojected with the candidate's part times r
+        # (after the loop: a second stacked output of the loop costs more)
+        dz, dr, dcandidate = ops.split(dprojected, 3, axis=-1)
+        dinner = ops.concatenate([dz, dr, dcandidate * r], axis=-1)
         units = ops.shape(h0)[-1]
         drecurrent = ops.matmul(
             ops.transpose(ops.reshape(before, (-1, units))), ops.reshape(dinner, (-1, 3 * units))
@@ -134,10 +140,12 @@ class FastGRU(layers.GRU):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         h0 = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
         bias = ops.convert_to_tensor(cell.bias)
-        projected = ops.matmul(sequences, ops.convert_to_tensor(cell.kernel)) + bias[0]
+        # time-major before the input kernel: the inputs are narrower than their product
+        steps = ops.transpose(sequences, (1, 0, 2))
+        projected = ops.matmul(steps, ops.convert_to_tensor(cell.kernel)) + bias[0]
         recurrent = ops.copy(cell.recurrent_kernel)  # a value: TensorFlow's custom gradients
         # refuse variables read inside them
-        states = _gru_states(ops.transpose(projected, (1, 0, 2)), h0, recurrent, bias[1])
+        states = _gru_states(projected, h0, recurrent, bias[1])
         states = ops.transpose(states, (1, 0, 2))
         return states[:, -1], states, [states[:, -1]]
 
