@@ -40,7 +40,7 @@ stock: $(VENV)/.installed ## next-day S&P 500 close with an LSTM, against naive 
 # Keras's LSTM trains 1.4x faster on a CPU under JAX than under TensorFlow (projects/text_lstm/README.md);
 # KERAS_BACKEND=tensorflow make text overrides it. export/ is still written (TensorFlow converts it).
 text: export KERAS_BACKEND ?= jax
-text: $(VENV)/.installed ## character-level GRU on Shakespeare, in nats per character (~16 min)
+text: $(VENV)/.installed ## character-level GRU on Shakespeare, in nats per character (10-16 min)
 	$(PY) -m projects.text_lstm.train $(ARGS)
 
 text-demos: export KERAS_BACKEND ?= jax

@@ -68,7 +68,7 @@ def keep_freed_memory() -> bool:
     """Tells the C library (glibc, on Linux) to keep the memory the process frees for its next
     allocations instead of handing large blocks back to the system at once. XLA's CPU runtime
     allocates a training step's buffers anew at every step; handed back, they return page by
-    page, each page a fault: text_lstm's default training step ran 1.10 to 1.17 times as fast
+    page, each page a fault: text_lstm's default training step ran 1.16 to 1.17 times as fast
     with them kept (projects/text_lstm/EXPERIMENTS.md: where a step's time goes). The cost: the
     process holds on to its largest footprint until it ends. Whether it took effect; elsewhere
     (macOS, Windows, another C library) nothing changes."""

@@ -101,9 +101,7 @@ def _gru_states(projected, h0, recurrent, bias):
             out = (dh * z + ops.matmul(dinner, transposed), dprojected)
             return out, out
 
-        # transposed once, outside the loop: a product with the kernel's transpose read in
-        # place inside the loop runs slower on the CPU
-        transposed = ops.transpose(recurrent)
+        transposed = ops.transpose(recurrent)  # once, not at each step
         steps = (upstream, z, r, candidate, hh, before)
         (dh0, _), (_, dprojected) = ops.scan(
             backward, (zero, ops.zeros_like(projected[0])), steps, reverse=True
