@@ -105,7 +105,7 @@ def test_batches_shuffled_gives_every_row_once_an_epoch_in_a_new_order():
 
 
 FAULTS = """
-import resource, sys
+import resource
 import numpy as np
 from common import runtime
 
