@@ -313,11 +313,14 @@ class Progress(keras.callbacks.Callback):
 
     Its clock, `seconds()`, counts training alone: the pause between one epoch's last step and
     the next one's first (validation, samples, backups) is left out, so --max_minutes are minutes
-    of training however long the measuring takes. A CosineSchedule given the same clock ends with
-    it. Each epoch's minutes go into its logs (history.csv's `train_minutes`); given the run's
-    `workdir`, a resumed run's clock goes on from the last of them (or from a backup made within
-    an epoch, whose step the first epoch then starts after), so --max_minutes and the schedule
-    count the whole run, not each process.
+    of training however long the measuring takes. So is a new run's first step, which compiles
+    the model (seconds on a CPU, up to a minute on a GPU): a clock that counted it would move
+    the schedule of a run whose steps end before its minutes, and two runs of one seed would
+    differ. A CosineSchedule given the same clock ends with it. Each epoch's minutes go into its
+    logs (history.csv's `train_minutes`); given the run's `workdir`, a resumed run's clock goes
+    on from the last of them (or from a backup made within an epoch, whose step the first epoch
+    then starts after), so --max_minutes and the schedule count the whole run, not each process
+    (a resumed process's first step, compiling again, counts).
 
     items_per_step: what one step trains on (characters, words); `unit` names them and
     `loss_unit` says what the loss is measured in.
@@ -338,11 +341,12 @@ class Progress(keras.callbacks.Callback):
         self.epoch = self.step = 0  # where training is: the epoch, and its steps done
         self.done = self.done_before = 0  # steps trained in this process; before this fit
         self.stepping = False  # between an epoch's first step and its end
+        self.compiling = False  # a new run's first step, not yet ended: the clock stands at 0
 
     def seconds(self) -> float:
         """Seconds of training in the run: since training began, less the pauses, plus what the
         run trained before a resume."""
-        if not self.start:
+        if not self.start or self.compiling:
             return self.before
         now = time.time() if self.stepping else self.last_end
         return self.before + now - self.start - self.paused
@@ -366,6 +370,7 @@ class Progress(keras.callbacks.Callback):
         self.paused = 0.0
         self.done_before = self.done
         self.before, self.offset, self.loss_before = self._trained_before()
+        self.compiling = not (self.done or self.before or self.offset)
 
     def _trained_before(self) -> tuple[float, int, float]:
         """(seconds, steps of the epoch resumed, their summed loss): from a backup made within
@@ -414,6 +419,9 @@ class Progress(keras.callbacks.Callback):
         if last:  # wait for the epoch's last step, so that the pause after it is only a pause
             np.asarray(logs["loss"])
         self.last_end = now = time.time()
+        if self.compiling:  # the clock starts now, and the pace from the next step
+            self.start, self.paused, self.compiling = now, 0.0, False
+            self.done_before = self.done
         elapsed = self.seconds()
         if elapsed > self.max_seconds:
             self.model.stop_training = last = True
@@ -427,18 +435,19 @@ class Progress(keras.callbacks.Callback):
         seen, total = self.seen
         self.seen = (step, mean_so_far * self.epoch_done)
         loss = (self.seen[1] - total) / (step - seen)
-        here = max(elapsed - self.before, 1e-9)  # this fit's steps give the pace
-        done = self.done - self.done_before
-        rate = done * self.items_per_step / here
-        left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - step
-        left = min(left_steps * here / done, max(self.max_seconds - elapsed, 0))
         self.points.append((self.position()[0], elapsed, loss))
-        print(
-            f"epoch {self.epoch + 1}/{self.epochs} step {step}/{self.steps}: "
-            f"loss {loss:.3f} {self.loss_unit}, {_rate(rate)} {self.unit}/s, "
-            f"{elapsed / 60:.1f} min trained, about {left / 60:.1f} min left",
-            flush=True,
-        )
+        line = f"epoch {self.epoch + 1}/{self.epochs} step {step}/{self.steps}: "
+        line += f"loss {loss:.3f} {self.loss_unit}, "
+        here = elapsed - self.before  # this fit's steps give the pace
+        done = self.done - self.done_before
+        if done and here > 0:  # (none yet after the first step, which compiled)
+            left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - step
+            left = min(left_steps * here / done, max(self.max_seconds - elapsed, 0))
+            line += f"{_rate(done * self.items_per_step / here)} {self.unit}/s, "
+            line += f"{elapsed / 60:.1f} min trained, about {left / 60:.1f} min left"
+        else:
+            line += f"{elapsed / 60:.1f} min trained"
+        print(line, flush=True)
 
 
 def _rate(per_second: float) -> str:

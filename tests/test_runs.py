@@ -243,9 +243,10 @@ def clock(monkeypatch):
 
 
 def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(clock):
-    """A fake clock: each step takes a second, each pass over the held-out data after an epoch
-    a hundred, a measurement within each epoch fifty. --max_minutes (10 s) and the schedule that
-    ends with them count the steps alone: on the wall clock the run would stop in its first."""
+    """A fake clock: the first step takes a minute (it compiles), each other a second, each pass
+    over the held-out data after an epoch a hundred, a measurement within each epoch fifty.
+    --max_minutes (10 s) and the schedule that ends with them count the steps after the first
+    alone: on the wall clock the run would stop in its first."""
     import keras
     import numpy as np
 
@@ -253,9 +254,9 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(cl
 
     class Step(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            clock.now += 1
+            clock.now += 1 if progress.done else 60
 
-    progress = runs.Progress(steps=4, epochs=3, items_per_step=1, max_minutes=10 / 60, every=1e9)
+    progress = runs.Progress(steps=4, epochs=4, items_per_step=1, max_minutes=10 / 60, every=1e9)
     schedule = CosineSchedule(1.0, 0.0, total_steps=10**9, max_minutes=10 / 60,
                               clock=progress.seconds)  # fmt: skip
     shares, at_epoch_end = [], []
@@ -278,10 +279,44 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(cl
     model.compile(optimizer="sgd", loss="mse")
     x = np.zeros((32, 1), "float32")
     callbacks = [Step(), progress, schedule, Measure()]
-    model.fit(x, x, batch_size=8, epochs=3, callbacks=callbacks, verbose=0)
-    assert progress.done == 11  # 10 s of steps, then the one that passed them
-    assert at_epoch_end == [4, 8, 11]
-    assert shares == pytest.approx([k / 10 for k in range(11)], abs=1e-6)
+    model.fit(x, x, batch_size=8, epochs=4, callbacks=callbacks, verbose=0)
+    assert progress.done == 12  # the first, 10 s of steps, then the one that passed them
+    assert at_epoch_end == [3, 7, 11]
+    assert shares == pytest.approx([0] + [k / 10 for k in range(11)], abs=1e-6)
+
+
+def test_runs_whose_steps_end_first_take_the_same_rates_whatever_their_pace(clock):
+    """Two runs of 12 steps and a 30-second limit, one compiling for 2 s and stepping in 1, the
+    other compiling for 40 s and stepping in 2: both finish their steps in time, so both take
+    the rates of the steps' schedule alone (a clock that counted the compilation would have put
+    the second at the end of its schedule from its first step on)."""
+    import keras
+    import numpy as np
+
+    from common.optimizers import CosineSchedule
+
+    def rates(compile_seconds, step_seconds):
+        progress = runs.Progress(4, 3, 1, max_minutes=0.5, every=1e9)
+        schedule = CosineSchedule(1.0, 0.0, 12, max_minutes=0.5, clock=progress.seconds)
+        taken = []
+
+        class Step(keras.callbacks.Callback):  # first: the step's time has passed at its end
+            def on_train_batch_end(self, batch, logs=None):
+                clock.now += step_seconds if progress.done else compile_seconds
+
+        class Record(keras.callbacks.Callback):  # after the schedule has set the rate
+            def on_train_batch_begin(self, batch, logs=None):
+                taken.append(float(self.model.optimizer.learning_rate))
+
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        x = np.zeros((32, 1), "float32")
+        callbacks = [Step(), progress, schedule, Record()]
+        model.fit(x, x, batch_size=8, epochs=3, callbacks=callbacks, verbose=0)
+        return taken
+
+    by_steps = [0.5 * (1 + np.cos(np.pi * k / 12)) for k in range(12)]
+    assert rates(2, 1) == rates(40, 2) == pytest.approx(by_steps, abs=1e-6)
 
 
 def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
@@ -295,8 +330,8 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
 
     def run(workdir, kill_at=None):
         """Steps of one second; `kill_at` (epoch, step) stands for a SIGKILL there."""
-        progress = runs.Progress(4, 3, 1, max_minutes=10 / 60, every=1e9, workdir=workdir)
-        schedule = CosineSchedule(1.0, 0.0, 10**9, max_minutes=10 / 60, clock=progress.seconds)
+        progress = runs.Progress(4, 3, 1, max_minutes=9 / 60, every=1e9, workdir=workdir)
+        schedule = CosineSchedule(1.0, 0.0, 10**9, max_minutes=9 / 60, clock=progress.seconds)
         rates = []
 
         class Step(keras.callbacks.Callback):  # first: a step's second has passed at its end
@@ -323,7 +358,7 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
 
     (tmp_path / "whole").mkdir()
     whole, whole_progress = run(tmp_path / "whole")
-    assert len(whole) == 11  # 10 s of steps, then the one that passed them
+    assert len(whole) == 11  # the first (not timed), 9 s of steps, the one that passed them
 
     (tmp_path / "killed").mkdir()
     with pytest.raises(Killed):
@@ -332,9 +367,9 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
     resumed, progress = run(tmp_path / "killed")
     assert len(resumed) == 7  # the second epoch again, then the third, cut short
     assert resumed == pytest.approx(whole[4:], abs=1e-6)
-    assert progress.seconds() == whole_progress.seconds() == 11
-    assert progress.position() == whole_progress.position() == (11, 11)
+    assert progress.seconds() == whole_progress.seconds() == 10
+    assert progress.position() == whole_progress.position() == (11, 10)
     # a line (and a figure's point) at each epoch's end and where the time limit stopped it
     assert [p[0] for p in whole_progress.points] == [4, 8, 11]
     minutes = runs.read_history(tmp_path / "killed")["train_minutes"]
-    assert minutes * 60 == pytest.approx([4, 8, 11])
+    assert minutes * 60 == pytest.approx([3, 7, 10])
