@@ -208,7 +208,9 @@ class CarriedState(layers.Layer):
 
     The state lives in non-trainable variables of a fixed batch size, updated like
     BatchNormalization's statistics, which works on every backend (Keras's own `stateful=True`
-    does not carry state on JAX). Only used in training; never saved.
+    does not carry state on JAX). Only used in training: saved in the training model's backups,
+    with the random state of the restarts (which Keras does not save), so that a run resumed
+    within an epoch goes on as if never stopped; never exported.
     """
 
     def __init__(self, rnn: layers.Layer, batch_size: int, reset_rate=0.0, seed=None, **kwargs):
@@ -244,6 +246,16 @@ class CarriedState(layers.Layer):
     def reset(self) -> None:
         for v in self.carried:
             v.assign(ops.zeros(v.shape, v.dtype))
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["restarts"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        for i, v in enumerate(self.carried):
+            v.assign(store[str(i)])
+        if "restarts" in store:
+            self.seed_generator.state.assign(store["restarts"])
 
 
 def build_model(config, vocabulary: str) -> keras.Model:

@@ -186,8 +186,9 @@ def train_and_evaluate(
     keep_best = KeepBest(model, workdir) if config.keep_best else None
 
     def begin_epoch(epoch, logs=None):
-        reset_states(trainer)  # every stream starts from a zero state
         batches.begin(epoch)
+        if not batches.skip:  # every stream starts from a zero state, but an epoch resumed
+            reset_states(trainer)  # within goes on from the states its backup kept
 
     epoch_start = keras.callbacks.LambdaCallback(on_epoch_begin=begin_epoch)
     print(

@@ -370,16 +370,19 @@ def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, mo
     assert resumed[1] == whole[1] and resumed[2] == whole[2]
 
 
-def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(tmp_path, monkeypatch):
+@pytest.mark.parametrize("batching", ["windows", "shuffled_streams"])
+def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(
+    tmp_path, monkeypatch, batching
+):
     # backed up after every step: killed as step 10 of epoch 2 ends (before its backup), the
     # resumed run trains epoch 2 from step 10 on, and epoch 3, on the batches an uninterrupted
-    # run takes, in its order, and ends where that run ends (windows carry no state, and
-    # nothing random is left to differ)
+    # run takes, in its order, and ends where that run ends (streams go on from the states
+    # that the backup kept, and their restarts from its random state)
     drawn = _Drawn(monkeypatch)
     config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0, epochs=3)
     # 25 steps an epoch, each backed up: the backups are most of the test's time
     config = dataclasses.replace(
-        config, batching="windows", backup_minutes=1e-9, train_chars=10_000
+        config, batching=batching, backup_minutes=1e-9, train_chars=10_000, state_reset=0.3
     )
 
     def run(workdir, *callbacks):
