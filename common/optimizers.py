@@ -55,14 +55,21 @@ class CosineSchedule(keras.callbacks.Callback):
     """The learning rate falls from `peak` to `final` along half a cosine over the run, the run's
     progress being the larger of the share of `total_steps` done and the share of `max_minutes`
     used (0: steps alone). A run that its time limit cuts short (a slower machine, a GPU budget)
-    still ends at `final`, not at a high rate. Compile the optimizer with a float rate: this sets
-    it before every step. The step count starts from the optimizer's, so a resumed run goes on
-    where it stopped. `clock` gives the seconds the run has trained, e.g. a Progress's `seconds`
-    (training alone, the minutes before a resume included); without one, the wall time since
-    `fit` began counts, starting again in a resumed process. `warmup_steps` > 0 ramps the rate
-    up linearly over the first steps (Adam's first updates, from estimates of a few batches,
-    are the largest and the least informed).
+    still ends at `final`, not at a high rate. The minutes' share starts `GRACE` of the minutes
+    late and then runs faster, to end with them: it leads only in a run that falls more than
+    that far behind the pace that ends its steps in time, so a slow start (the first steps are
+    slower than the rest) leaves the rates of a run whose steps end first as the steps set them,
+    and such a run repeats with its seed.
+
+    Compile the optimizer with a float rate: this sets it before every step. The step count
+    starts from the optimizer's, so a resumed run goes on where it stopped. `clock` gives the
+    seconds the run has trained, e.g. a Progress's `seconds` (training alone, the minutes before
+    a resume included); without one, the wall time since `fit` began counts, starting again in a
+    resumed process. `warmup_steps` > 0 ramps the rate up linearly over the first steps (Adam's
+    first updates, from estimates of a few batches, are the largest and the least informed).
     """
+
+    GRACE = 0.05  # of the minutes: 45 s of 15 minutes
 
     def __init__(self, peak: float, final: float, total_steps: int, max_minutes: float = 0.0,
                  clock=None, warmup_steps: int = 0):  # fmt: skip
@@ -82,7 +89,8 @@ class CosineSchedule(keras.callbacks.Callback):
     def share(self) -> float:
         done = self.step / self.total_steps
         if self.max_seconds:
-            done = max(done, self.seconds() / self.max_seconds)
+            used = self.seconds() / self.max_seconds
+            done = max(done, (used - self.GRACE) / (1 - self.GRACE))
         return min(done, 1.0)
 
     def rate(self) -> float:

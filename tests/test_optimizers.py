@@ -52,9 +52,15 @@ def test_the_time_limit_brings_the_rate_down_to_final_in_time():
     schedule.on_train_begin()
     schedule.step = 10  # 1% of the steps
     assert schedule.rate() == pytest.approx(1.0, abs=1e-3)
-    clock.now += 30  # half the minutes: half the cosine
-    assert schedule.rate() == pytest.approx(0.55)
-    clock.now += 31  # past the limit: the final rate, not below
+    clock.now += 2  # within the grace (3 s of the minute): the steps' share still
+    assert schedule.share() == pytest.approx(0.01)
+    clock.now += 28  # half the minutes: the minutes' share, which starts 3 s late
+    half = (0.5 - CosineSchedule.GRACE) / (1 - CosineSchedule.GRACE)
+    assert schedule.share() == pytest.approx(half)
+    assert schedule.rate() == pytest.approx(0.1 + 0.45 * (1 + np.cos(np.pi * half)))
+    clock.now += 29  # and ends with them
+    assert schedule.share() == pytest.approx(1 - 1 / 60 / (1 - CosineSchedule.GRACE))
+    clock.now += 2  # past the limit: the final rate, not below
     assert schedule.rate() == pytest.approx(0.1)
     schedule.step = 900  # the steps lead when they are further along
     clock.now -= 61
