@@ -42,8 +42,9 @@ REF_LEARNING_RATE = 0.01
 
 class Marks(keras.callbacks.Callback):
     """At each mark, the held-out loss on a fixed part of the held-out text. The clock that
-    decides the marks and the stop leaves out the time spent measuring; `training_clock`, the
-    template's (runs.Progress), also leaves out its held-out pass after each epoch."""
+    decides the marks and the stop leaves out the time spent measuring and, as the template's
+    does, the first step, which compiles; `training_clock`, the template's (runs.Progress),
+    also leaves out its held-out pass after each epoch."""
 
     def __init__(self, marks_minutes, minutes, measure, training_clock=None):
         super().__init__()
@@ -55,7 +56,7 @@ class Marks(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if not hasattr(self, "start"):  # the reference calls fit once per epoch
-            self.start, self.paused = time.time(), 0.0
+            self.start, self.paused = None, 0.0  # the clock starts after the first step
 
     def on_train_end(self, logs=None):
         self.trained_seconds = self.clock()
@@ -63,9 +64,13 @@ class Marks(keras.callbacks.Callback):
     def clock(self) -> float:
         if self.training_clock:
             return self.training_clock()
+        if self.start is None:
+            return 0.0
         return time.time() - self.start - self.paused
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.start is None:
+            self.start = time.time()
         self.trained_chars += self.chars_per_step
         if self.marks and self.clock() >= self.marks[0]:
             self.marks.pop(0)
