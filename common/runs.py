@@ -319,8 +319,9 @@ class Progress(keras.callbacks.Callback):
     differ. A CosineSchedule given the same clock ends with it. Each epoch's minutes go into its
     logs (history.csv's `train_minutes`); given the run's `workdir`, a resumed run's clock goes
     on from the last of them (or from a backup made within an epoch, whose step the first epoch
-    then starts after), so --max_minutes and the schedule count the whole run, not each process
-    (a resumed process's first step, compiling again, counts).
+    then starts after), so --max_minutes and the schedule count the whole run, not each process.
+    A resumed process compiles again in its first step: that step counts as long as a step
+    took on average before, about the time the uninterrupted run spent on it.
 
     items_per_step: what one step trains on (characters, words); `unit` names them and
     `loss_unit` says what the loss is measured in.
@@ -341,7 +342,7 @@ class Progress(keras.callbacks.Callback):
         self.epoch = self.step = 0  # where training is: the epoch, and its steps done
         self.done = self.done_before = 0  # steps trained in this process; before this fit
         self.stepping = False  # between an epoch's first step and its end
-        self.compiling = False  # a new run's first step, not yet ended: the clock stands at 0
+        self.compiling = False  # a process's first step, not yet ended: the clock stands still
 
     def seconds(self) -> float:
         """Seconds of training in the run: since training began, less the pauses, plus what the
@@ -370,7 +371,7 @@ class Progress(keras.callbacks.Callback):
         self.paused = 0.0
         self.done_before = self.done
         self.before, self.offset, self.loss_before = self._trained_before()
-        self.compiling = not (self.done or self.before or self.offset)
+        self.compiling = not self.done
 
     def _trained_before(self) -> tuple[float, int, float]:
         """(seconds, steps of the epoch resumed, their summed loss): from a backup made within
@@ -412,7 +413,8 @@ class Progress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last step of the call: one, or several with steps_per_execution; it
         # counts from 0 in a fit that resumes an epoch after `offset` steps
-        self.done += batch + 1 - self.epoch_done
+        called = batch + 1 - self.epoch_done
+        self.done += called
         self.epoch_done = batch + 1
         self.step = step = self.offset + batch + 1
         last = step >= self.steps
@@ -422,6 +424,9 @@ class Progress(keras.callbacks.Callback):
         if self.compiling:  # the clock starts now, and the pace from the next step
             self.start, self.paused, self.compiling = now, 0.0, False
             self.done_before = self.done
+            timed = self.epoch * self.steps + step - called - 1  # the steps of `before`
+            if self.before and timed > 0:  # a resumed process's first: at the run's pace
+                self.before += self.before / timed * called
         elapsed = self.seconds()
         if elapsed > self.max_seconds:
             self.model.stop_training = last = True
