@@ -155,7 +155,7 @@ def resume_point(workdir: Path) -> dict:
     """Where a resumed run continues: {"epoch", "step" (steps of that epoch already trained, 0
     at an epoch's end), "seconds" (of training by then, where the backup says), "loss_sum" (of
     those steps), "finished"}; all zero for a new run."""
-    meta = Path(workdir) / BACKUP / "training_metadata.json"
+    meta = Path(workdir) / BACKUP / Backup.META
     saved = json.loads(meta.read_text()) if meta.exists() else {}
     return {
         "epoch": int(saved.get("epoch", 0)),
@@ -171,7 +171,7 @@ def _trim_history(workdir: Path) -> int:
 
     Returns the epoch training resumes from (0 for a new run).
     """
-    meta = workdir / BACKUP / "training_metadata.json"
+    meta = workdir / BACKUP / Backup.META
     history = workdir / HISTORY
     if not meta.exists():
         if history.exists():  # killed before the first backup: start the log over
@@ -249,12 +249,21 @@ class Backup(keras.callbacks.BackupAndRestore):
     resumes only from an epoch's start: a template whose epochs are long trains the rest of the
     interrupted epoch in a `fit` of its own (text_lstm's train.py). `epochs` is the run's
     (default: `fit`'s), so that such a partial `fit` does not mark the run finished.
+
+    A backup is two files, the weights and the metadata that says where they were saved; Keras
+    writes both in place (after copying the last pair aside), so a kill between them left new
+    weights under an older step. Here each backup's weights go to a file of their own and the
+    metadata, written atomically last, names it: a kill at any moment leaves the last whole
+    backup, and nothing is copied (a large model's weights are hundreds of MB).
     """
+
+    META = "training_metadata.json"
 
     def __init__(self, *args, progress=None, every_minutes: float = 0.0, epochs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.progress, self.every, self.epochs = progress, every_minutes * 60, epochs
         self.last_save = time.time()
+        self.serial = 0  # the number of the last backup's weights file
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)  # loads the backup, which sets the epoch fit begins with
@@ -283,14 +292,34 @@ class Backup(keras.callbacks.BackupAndRestore):
                 self._save_model(progress.step, progress.loss_sum(logs))
 
     def _save_model(self, step: int = 0, loss_sum: float = 0.0):
-        super()._save_model()  # the weights, Keras's metadata, the previous ones as .bkp
-        meta = {"epoch": self._current_epoch, "step": step}
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = f"model-{self.serial + 1}.weights.h5"
+        self.model.save_weights(folder / weights)
+        meta = {"epoch": self._current_epoch, "step": step, "weights": weights}
         if step:
             meta["loss_sum"] = loss_sum
         if self.progress:
             meta["seconds"] = self.progress.seconds()
-        atomic_write_text(Path(self._training_metadata_path), json.dumps(meta))
+        atomic_write_text(folder / self.META, json.dumps(meta))  # the backup is made here
+        self.serial += 1
+        for old in folder.glob("model-*.weights.h5"):  # the last backup's, or a killed one's
+            if old.name != weights:
+                old.unlink()
         self.last_save = time.time()
+
+    def _load_model(self):
+        """Loads the weights that the metadata names (Keras's own loader, for a backup made
+        before this class named them, loads model.weights.h5)."""
+        meta = Path(self.backup_dir) / self.META
+        saved = json.loads(meta.read_text()) if meta.exists() else {}
+        if "weights" not in saved:
+            return super()._load_model()
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)  # its moments are saved
+        self.model.load_weights(Path(self.backup_dir) / saved["weights"])
+        self.model._initial_epoch = int(saved["epoch"])
+        self.serial = int(saved["weights"].split("-")[1].split(".")[0])
 
     def on_train_end(self, logs=None):
         epochs = self.epochs or int(self.params.get("epochs") or 0)
@@ -300,7 +329,7 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._save_model()
         if partial:  # the fit that follows starts from this backup
             return
-        meta = Path(self._training_metadata_path)
+        meta = Path(self.backup_dir) / self.META
         saved = json.loads(meta.read_text())
         atomic_write_text(meta, json.dumps({**saved, "finished": True}))
 
@@ -505,7 +534,7 @@ def standard_callbacks(
         Backup(
             str(workdir / BACKUP),
             save_freq=backup_every_batches,
-            double_checkpoint=True,
+            double_checkpoint=False,  # each backup is whole or not made (Backup)
             progress=progress,
             every_minutes=backup_minutes,
             epochs=epochs,

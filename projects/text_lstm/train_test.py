@@ -370,11 +370,15 @@ def test_a_resumed_run_draws_the_batches_an_uninterrupted_one_would(tmp_path, mo
     assert resumed[1] == whole[1] and resumed[2] == whole[2]
 
 
-@pytest.mark.parametrize("batching", ["windows", "shuffled_streams"])
+@pytest.mark.parametrize(
+    "batching, kill",
+    [("windows", "after_step"), ("shuffled_streams", "after_step"), ("windows", "in_backup")],
+)
 def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(
-    tmp_path, monkeypatch, batching
+    tmp_path, monkeypatch, batching, kill
 ):
-    # backed up after every step: killed as step 10 of epoch 2 ends (before its backup), the
+    # backed up after every step: killed as step 10 of epoch 2 ends (before its backup), or
+    # within that backup (its weights written, not yet the metadata that names them), the
     # resumed run trains epoch 2 from step 10 on, and epoch 3, on the batches an uninterrupted
     # run takes, in its order, and ends where that run ends (streams go on from the states
     # that the backup kept, and their restarts from its random state)
@@ -394,8 +398,20 @@ def test_a_run_killed_within_an_epoch_resumes_after_its_last_backup(
         return metrics, {e: drawn.taken(e) for e in range(3)}
 
     whole, whole_batches = run(tmp_path / "whole")
+    write = runs.atomic_write_text
+
+    def killed_before_the_metadata(path, text):
+        if '"epoch": 1, "step": 10,' in text:
+            raise Killed
+        write(path, text)
+
     with pytest.raises(Killed):
-        run(tmp_path / "killed", _Kill(1, 10))
+        if kill == "after_step":
+            run(tmp_path / "killed", _Kill(1, 10))
+        else:
+            monkeypatch.setattr(runs, "atomic_write_text", killed_before_the_metadata)
+            run(tmp_path / "killed")
+    monkeypatch.setattr(runs, "atomic_write_text", write)
     point = runs.resume_point(tmp_path / "killed")
     assert (point["epoch"], point["step"]) == (1, 9) and point["loss_sum"] > 0
     resumed, resumed_batches = run(tmp_path / "killed")
