@@ -369,7 +369,8 @@ class Progress(keras.callbacks.Callback):
         self.offset = 0  # steps of the first epoch trained before a resume within it
         self.loss_before = 0.0  # and the sum of their losses
         self.epoch = self.step = 0  # where training is: the epoch, and its steps done
-        self.done = self.done_before = 0  # steps trained in this process; before this fit
+        self.done = 0  # steps trained in this process
+        self.timed = (0, 0.0)  # (steps done, clock) where this process's clock started
         self.stepping = False  # between an epoch's first step and its end
         self.compiling = False  # a process's first step, not yet ended: the clock stands still
 
@@ -380,6 +381,12 @@ class Progress(keras.callbacks.Callback):
             return self.before
         now = time.time() if self.stepping else self.last_end
         return self.before + now - self.start - self.paused
+
+    def pace(self) -> float:
+        """Items a second of training in this process, its first step (compiling) left out:
+        the progress lines' figure, and metrics.json's (0 until a second step has ended)."""
+        steps, seconds = self.done - self.timed[0], self.seconds() - self.timed[1]
+        return steps * self.items_per_step / seconds if steps and seconds > 0 else 0.0
 
     def position(self) -> tuple[float, float]:
         """(items trained on, seconds of training) in the run: where a figure's point lies."""
@@ -398,7 +405,6 @@ class Progress(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.start = self.last = self.last_end = time.time()
         self.paused = 0.0
-        self.done_before = self.done
         self.before, self.offset, self.loss_before = self._trained_before()
         self.compiling = not self.done
 
@@ -452,10 +458,10 @@ class Progress(keras.callbacks.Callback):
         self.last_end = now = time.time()
         if self.compiling:  # the clock starts now, and the pace from the next step
             self.start, self.paused, self.compiling = now, 0.0, False
-            self.done_before = self.done
             timed = self.epoch * self.steps + step - called - 1  # the steps of `before`
             if self.before and timed > 0:  # a resumed process's first: at the run's pace
                 self.before += self.before / timed * called
+            self.timed = (self.done, self.before)
         elapsed = self.seconds()
         if elapsed > self.max_seconds:
             self.model.stop_training = last = True
@@ -472,12 +478,11 @@ class Progress(keras.callbacks.Callback):
         self.points.append((self.position()[0], elapsed, loss))
         line = f"epoch {self.epoch + 1}/{self.epochs} step {step}/{self.steps}: "
         line += f"loss {loss:.3f} {self.loss_unit}, "
-        here = elapsed - self.before  # this fit's steps give the pace
-        done = self.done - self.done_before
-        if done and here > 0:  # (none yet after the first step, which compiled)
+        pace = self.pace()
+        if pace:  # (none yet after the first step, which compiled)
             left_steps = (self.epochs - self.epoch - 1) * self.steps + self.steps - step
-            left = min(left_steps * here / done, max(self.max_seconds - elapsed, 0))
-            line += f"{_rate(done * self.items_per_step / here)} {self.unit}/s, "
+            left = min(left_steps * self.items_per_step / pace, max(self.max_seconds - elapsed, 0))
+            line += f"{_rate(pace)} {self.unit}/s, "
             line += f"{elapsed / 60:.1f} min trained, about {left / 60:.1f} min left"
         else:
             line += f"{elapsed / 60:.1f} min trained"

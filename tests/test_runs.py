@@ -282,6 +282,7 @@ def test_progress_counts_minutes_of_training_not_the_measuring_between_epochs(cl
     model.fit(x, x, batch_size=8, epochs=4, callbacks=callbacks, verbose=0)
     assert progress.done == 12  # the first, 10 s of steps, then the one that passed them
     assert at_epoch_end == [3, 7, 11]
+    assert progress.pace() == pytest.approx(1.0)  # an item a second, the compilation left out
     grace = CosineSchedule.GRACE  # the minutes' share starts late, to end with them
     by_minutes = [max(0, (k / 10 - grace) / (1 - grace)) for k in range(11)]
     assert shares == pytest.approx([0, *by_minutes], abs=1e-6)  # the last: 1
@@ -375,6 +376,7 @@ def test_a_resumed_run_keeps_its_minutes_of_training(tmp_path, clock):
     assert resumed == pytest.approx(whole[4:], abs=1e-6)
     assert progress.seconds() == whole_progress.seconds() == 10
     assert progress.position() == whole_progress.position() == (11, 10)
+    assert progress.pace() == whole_progress.pace() == pytest.approx(1.0)
     # a line (and a figure's point) at each epoch's end and where the time limit stopped it
     assert [p[0] for p in whole_progress.points] == [4, 8, 11]
     minutes = runs.read_history(tmp_path / "killed")["train_minutes"]

@@ -245,7 +245,7 @@ def train_and_evaluate(
         "vocabulary_size": len(vocabulary),
         "train_seconds": seconds,
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
-        "characters_per_second": progress.done * chars_per_step / seconds if seconds else 0.0,
+        "characters_per_second": progress.pace(),  # of training, as the progress lines
     }
     if keep_best:
         metrics["kept_epoch"] = kept

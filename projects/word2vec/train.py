@@ -187,7 +187,7 @@ def train_and_evaluate(
         "corpus_words": int(sum(map(len, sentences))),
         "train_seconds": seconds,
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
-        "words_per_second": progress.done * batches.tokens_per_step / seconds if seconds else 0.0,
+        "words_per_second": progress.pace(),  # of training, as the progress lines
     }
     write_vectors(workdir, vocab.words, vectors)
     figures.words(vectors, vocab.words, workdir / "words.png")
