@@ -257,7 +257,7 @@ class Backup(keras.callbacks.BackupAndRestore):
     backup, and nothing is copied (a large model's weights are hundreds of MB).
     """
 
-    META = "training_metadata.json"
+    META = "training_metadata.json"  # Keras's name for it (_training_metadata_path)
 
     def __init__(self, *args, progress=None, every_minutes: float = 0.0, epochs=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -301,7 +301,8 @@ class Backup(keras.callbacks.BackupAndRestore):
             meta["loss_sum"] = loss_sum
         if self.progress:
             meta["seconds"] = self.progress.seconds()
-        atomic_write_text(folder / self.META, json.dumps(meta))  # the backup is made here
+        # the backup is made here: the metadata, written whole or not at all, names the weights
+        atomic_write_text(Path(self._training_metadata_path), json.dumps(meta))
         self.serial += 1
         for old in folder.glob("model-*.weights.h5"):  # the last backup's, or a killed one's
             if old.name != weights:
@@ -311,7 +312,7 @@ class Backup(keras.callbacks.BackupAndRestore):
     def _load_model(self):
         """Loads the weights that the metadata names (Keras's own loader, for a backup made
         before this class named them, loads model.weights.h5)."""
-        meta = Path(self.backup_dir) / self.META
+        meta = Path(self._training_metadata_path)
         saved = json.loads(meta.read_text()) if meta.exists() else {}
         if "weights" not in saved:
             return super()._load_model()
@@ -329,7 +330,7 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._save_model()
         if partial:  # the fit that follows starts from this backup
             return
-        meta = Path(self.backup_dir) / self.META
+        meta = Path(self._training_metadata_path)
         saved = json.loads(meta.read_text())
         atomic_write_text(meta, json.dumps({**saved, "finished": True}))
 
