@@ -33,12 +33,15 @@ EVAL_CHUNKS = 8  # but each stream at least this many windows long (a stream sta
 
 class HeldOut(keras.callbacks.Callback):
     """After each epoch: the held-out loss (into the epoch's logs, so history.csv has it) and
-    a short sample of generated text (printed and appended to samples.txt)."""
+    a short sample of generated text (printed and appended to samples.txt); with `keep_best`
+    (a KeepBest), the weights measured are offered to it before the trained ones come back."""
 
-    def __init__(self, evaluator, val_x, val_y, writer, progress: runs.Progress, config, workdir):
+    def __init__(self, evaluator, val_x, val_y, writer, progress: runs.Progress, config, workdir,
+                 keep_best=None):  # fmt: skip
         super().__init__()
         self.evaluator, self.val_x, self.val_y = evaluator, val_x, val_y
         self.writer, self.progress, self.config = writer, progress, config
+        self.keep_best = keep_best
         self.eval_streams = evaluator.input_shape[0]
         self.workdir = Path(workdir)
         self.points: list[tuple[float, float, float]] = []  # (characters, seconds, loss)
@@ -47,6 +50,8 @@ class HeldOut(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         with averaged_weights(self.model.optimizer):  # the model that --ema saves
             loss = held_out_loss(self.evaluator, self.val_x, self.val_y, self.eval_streams)
+            if self.keep_best:  # while the model holds the weights just measured
+                self.keep_best.offer(epoch, loss)
         self.last = loss
         if logs is not None:
             logs["val_loss"] = loss
@@ -66,35 +71,31 @@ class HeldOut(keras.callbacks.Callback):
                 f.write(f"--- after epoch {epoch + 1}, held-out loss {loss:.4f} ---\n{text}\n")
 
 
-class KeepBest(keras.callbacks.Callback):
-    """--keep_best: after each epoch that lowers the held-out loss, the model's weights (the
-    averaged ones where --ema is set, the model that HeldOut measured) go to best.weights.h5;
-    `restore` puts them back when training ends, so the run saves and exports the best model it
-    passed through, not the last. Their epoch and loss go beside them (best.json): a resumed run
-    competes with them, also where the epoch was one that it redoes (backups come every
-    --backup_minutes, not after every epoch), and then keeps that epoch's first attempt unless
-    the second does better."""
+class KeepBest:
+    """--keep_best: after each epoch that lowers the held-out loss, HeldOut hands over the
+    model's weights as it measured them (the averaged ones where --ema is set) and they go to
+    best.weights.h5; `restore` puts them back when training ends, so the run saves and exports
+    the best model it passed through, not the last. Their epoch and loss go beside them
+    (best.json): a resumed run competes with them, also where the epoch was one that it redoes
+    (backups come every --backup_minutes, not after every epoch), and then keeps that epoch's
+    first attempt unless the second does better."""
 
     FILE, NOTE = "best.weights.h5", "best.json"
 
     def __init__(self, model: keras.Model, workdir):
-        super().__init__()
         self.net, self.path = model, Path(workdir) / self.FILE
         self.note = self.path.with_name(self.NOTE)
         self.best, self.epoch = math.inf, 0
-
-    def on_train_begin(self, logs=None):
         if self.path.exists() and self.note.exists():  # a resumed run
             saved = json.loads(self.note.read_text())
             self.epoch, self.best = int(saved["epoch"]), float(saved["loss"])
 
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss", math.inf)
+    def offer(self, epoch: int, loss: float) -> None:
+        """Keep the model's weights if `loss`, epoch `epoch`'s (from 0), is the lowest yet."""
         if loss >= self.best:
             return
         partial = self.path.with_name(".partial." + self.FILE)  # a kill leaves the last one whole
-        with averaged_weights(self.model.optimizer):
-            self.net.save_weights(partial)
+        self.net.save_weights(partial)
         os.replace(partial, self.path)
         self.best, self.epoch = loss, epoch + 1
         runs.atomic_write_text(self.note, json.dumps({"epoch": self.epoch, "loss": loss}))
@@ -182,8 +183,9 @@ def train_and_evaluate(
         clock=progress.seconds,
         warmup_steps=config.warmup_steps,
     )
-    held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir)
     keep_best = KeepBest(model, workdir) if config.keep_best else None
+    held_out = HeldOut(evaluator, val_x, val_y, Writer(model), progress, config, workdir,
+                       keep_best)  # fmt: skip
 
     def begin_epoch(epoch, logs=None):
         batches.begin(epoch)
@@ -199,8 +201,7 @@ def train_and_evaluate(
         epoch_start,
         progress,  # before the schedule, which reads its clock
         schedule,
-        held_out,
-        *([keep_best] if keep_best else []),  # after HeldOut, which measures the epoch
+        held_out,  # and with --keep_best, keeps the best epoch's weights
         *extra_callbacks,
         *runs.standard_callbacks(
             workdir,
@@ -243,7 +244,7 @@ def train_and_evaluate(
         "train_loss": float(history["loss"][kept - 1]) if "loss" in history else float("nan"),
         "val_characters": int(val_x.size),
         "vocabulary_size": len(vocabulary),
-        "train_seconds": seconds,
+        "fit_seconds": seconds,  # wall time of `fit` in this process, its evaluations included
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "characters_per_second": progress.pace(),  # of training, as the progress lines
     }
