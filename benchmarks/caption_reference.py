@@ -36,7 +36,7 @@ def main() -> None:
     lines = [
         f"Generated scenes (synthetic), {greedy['test_images']:,} test images, each against its "
         f"five reference captions; run {workdir.name}, {greedy['epochs_run']} epochs, "
-        f"{greedy['train_seconds'] / 60:.1f} min of training.",
+        f"{greedy['train_minutes']:.1f} min of training.",
         "",
         "| decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | word for word a reference |",
         "|---|---|---|---|---|---|",
@@ -55,7 +55,7 @@ def main() -> None:
         f"generated scenes (synthetic; Flickr8k and COCO read from disk): test BLEU-4 "
         f"{greedy['bleu4']:.3f} greedy, {beam['bleu4']:.3f} beam {BEAM}; one-caption baseline "
         f"{baseline['bleu4']:.3f}",
-        f"{greedy['train_seconds'] / 60:.1f} min of training",
+        f"{greedy['train_minutes']:.1f} min of training",
     )
 
 

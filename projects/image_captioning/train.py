@@ -137,7 +137,7 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         "beam": config.beam,
         "test_images": len(test),
         "vocabulary_size": len(vocabulary),
-        "train_seconds": seconds,
+        "fit_seconds": seconds,  # wall time of `fit` in this process, its evaluations included
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "epochs_run": len(history.get("epoch", [])),
     }

@@ -185,7 +185,7 @@ def train_and_evaluate(
         "train_loss": float(history["loss"][-1]) if "loss" in history else float("nan"),
         "vocabulary_size": len(vocab),
         "corpus_words": int(sum(map(len, sentences))),
-        "train_seconds": seconds,
+        "fit_seconds": seconds,  # wall time of `fit` in this process, its evaluations included
         "train_minutes": progress.seconds() / 60,  # training alone, a resume's earlier part too
         "words_per_second": progress.pace(),  # of training, as the progress lines
     }
