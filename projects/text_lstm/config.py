@@ -37,6 +37,7 @@ class Config:
     clipnorm: float = 1.0  # clip each gradient's norm: the course's cure for exploding gradients
     weight_decay: float = 0.0  # decoupled (AdamW's): weights shrink by this x the rate each step
     ema: float = 0.0  # momentum of a moving average of the weights, measured and saved (0: none)
+    confidence_penalty: float = 0.0  # loss less this x each prediction's entropy (0: none)
     epochs: int = 3  # passes over the text; on a 2-core CPU the 15 minutes end first (about 2)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
@@ -66,6 +67,7 @@ class Config:
         "clipnorm": NON_NEGATIVE,  # 0: no clipping
         "weight_decay": NON_NEGATIVE,
         "ema": Range(0, 1, high_open=True),  # 0: none
+        "confidence_penalty": Range(0, 1),  # 0: none
         "epochs": COUNT,
         "max_minutes": NON_NEGATIVE,  # 0: no limit
         "backup_minutes": NON_NEGATIVE,  # 0: at the end of each epoch only

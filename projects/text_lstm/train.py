@@ -29,6 +29,7 @@ PROGRESS_SECONDS = 30  # a progress line this often
 SAMPLE_TEMPERATURE = 0.8  # the samples printed during training: readable, not repetitive
 EVAL_STREAMS = 128  # the held-out text is read as up to this many streams in parallel (fast)
 EVAL_CHUNKS = 8  # but each stream at least this many windows long (a stream starts cold)
+NATS = "nats"  # history.csv: the training loss in nats per character, where the loss is not
 
 
 class HeldOut(keras.callbacks.Callback):
@@ -113,6 +114,20 @@ class KeepBest:
         return True
 
 
+def penalized_crossentropy(penalty: float):
+    """The training loss of --confidence_penalty: nats per character less `penalty` x the
+    entropy of the predicted distribution (Pereyra et al. 2017), which holds back the
+    overconfident predictions an overfitting model makes (EXPERIMENTS.md: the temperature)."""
+
+    def loss(labels, logits):
+        log_p = keras.ops.log_softmax(logits, axis=-1)
+        labels = keras.ops.expand_dims(keras.ops.cast(labels, "int32"), -1)
+        nats = -keras.ops.take_along_axis(log_p, labels, axis=-1)[..., 0]
+        return nats + penalty * keras.ops.sum(keras.ops.exp(log_p) * log_p, axis=-1)
+
+    return loss
+
+
 def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
     """Mean nats per held-out character, the state carried through each stream of the text."""
     reset_states(evaluator)
@@ -147,6 +162,8 @@ def train_and_evaluate(
     total_steps = batches.steps * config.epochs
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     jit = runtime.jit_compile(config.jit_compile)
+    penalty = config.confidence_penalty  # with one, the loss is not nats: a metric keeps them
+    in_nats = [keras.metrics.SparseCategoricalCrossentropy(name=NATS, from_logits=True)]
     trainer.compile(
         optimizer=build_optimizer(
             config.optimizer,
@@ -155,7 +172,8 @@ def train_and_evaluate(
             weight_decay=config.weight_decay,
             ema=config.ema,
         ),
-        loss=loss,
+        loss=penalized_crossentropy(penalty) if penalty else loss,
+        metrics=in_nats if penalty else None,
         jit_compile=jit,
     )
     evaluator.compile(loss=loss, jit_compile=jit)
@@ -167,7 +185,7 @@ def train_and_evaluate(
         chars_per_step,
         config.max_minutes,
         "chars",
-        "nats/char",
+        f"nats/char less {penalty:g} x entropy" if penalty else "nats/char",
         every=PROGRESS_SECONDS,
         workdir=workdir,
     )
@@ -237,11 +255,12 @@ def train_and_evaluate(
     if val_loss is None:
         val_loss = held_out_loss(evaluator, val_x, val_y, streams)
     kept = keep_best.epoch if keep_best and keep_best.epoch else len(history.get("loss", ()))
+    nats = NATS if NATS in history else "loss"  # (an epoch resumed within: its steps since)
     metrics = {
         "val_loss": val_loss,
         "val_bpc": val_loss / math.log(2),
         # the last epoch's, or with --keep_best the kept one's
-        "train_loss": float(history["loss"][kept - 1]) if "loss" in history else float("nan"),
+        "train_loss": float(history[nats][kept - 1]) if nats in history else float("nan"),
         "val_characters": int(val_x.size),
         "vocabulary_size": len(vocabulary),
         "fit_seconds": seconds,  # wall time of `fit` in this process, its evaluations included

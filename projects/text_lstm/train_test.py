@@ -26,7 +26,7 @@ from .model import (
     training_model,
 )
 from .sampling import Writer, pick
-from .train import held_out_loss, train_and_evaluate
+from .train import held_out_loss, penalized_crossentropy, train_and_evaluate
 
 VERSE = (
     "First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
@@ -447,6 +447,29 @@ def test_quick_run_metrics_files_and_samples(quick_run):
     history = (workdir / "history.csv").read_text().splitlines()
     assert "val_loss" in history[0] and len(history) == 3  # header + two epochs
     assert "after epoch 2" in (workdir / "samples.txt").read_text()
+
+
+def test_confidence_penalty_is_nats_less_the_entropy():
+    logits = np.array([[[2.0, 0.0, -1.0], [0.5, 0.5, 0.5]]], dtype="float32")
+    labels = np.array([[1, 2]], dtype="int32")
+    p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    nats = -np.log(np.take_along_axis(p, labels[..., None], -1)[..., 0])
+    entropy = -(p * np.log(p)).sum(-1)
+    got = keras.ops.convert_to_numpy(penalized_crossentropy(0.25)(labels, logits))
+    np.testing.assert_allclose(got, nats - 0.25 * entropy, rtol=1e-5)
+    assert got[0, 1] == pytest.approx(np.log(3) - 0.25 * np.log(3), rel=1e-5)  # uniform
+
+
+def test_a_run_with_a_confidence_penalty_reports_its_training_loss_in_nats(tmp_path):
+    config = small(text=str(write_text(tmp_path / "verse.txt")), sample_length=0,
+                   confidence_penalty=0.5)  # fmt: skip
+    (tmp_path / "run").mkdir()
+    metrics = train_and_evaluate(config, tmp_path / "run", verbose=0)
+    history = runs.read_history(tmp_path / "run")
+    # the loss trained on is the nats less half the entropy (about a nat here): far below them
+    assert history["loss"][-1] < history["nats"][-1] - 0.1
+    assert metrics["train_loss"] == pytest.approx(history["nats"][-1])
+    assert np.isfinite(metrics["val_loss"])
 
 
 def _saved_model_loss(config, workdir, parts) -> float:
