@@ -52,11 +52,12 @@ if want text_sweep; then
   # figures compare the configurations under the same sharing; one run alone is faster.
   # TEXT_SWEEP: "name:flags" entries separated by ";". Logs: text_<name>.log; table: text_sweep.md.
   # The default: the preset (GRU(1536), weight drop 0.2, averaged weights of momentum 0.995,
-  # the best epoch kept) against longer averages of the weights, 0.998 and 0.999: in the CPU
-  # proxy a span of about 40% of the steps to the best epoch passed a lower point than the
-  # preset's 5% (projects/text_lstm/EXPERIMENTS.md: the span of the averaged weights). Tried
-  # before it, in benchmarks/results/gpu.md's fourth session: weight drop, width.
-  sweep=${TEXT_SWEEP:-"preset:;ema998:--ema=0.998;ema999:--ema=0.999"}
+  # the best epoch kept) against a longer average of the weights, 0.998, with and without a
+  # confidence penalty of 0.1: in the CPU proxy of projects/text_lstm/EXPERIMENTS.md each
+  # passed a lower point than the run without it (the span of the averaged weights; a clean
+  # start for the average, locked dropout and a confidence penalty). Tried before them, in
+  # benchmarks/results/gpu.md's fourth session: weight drop, width.
+  sweep=${TEXT_SWEEP:-"preset:;ema998:--ema=0.998;ema998_cp:--ema=0.998 --confidence_penalty=0.1"}
   IFS=';' read -ra entries <<< "$sweep"
   names=()
   for entry in "${entries[@]}"; do
@@ -81,6 +82,16 @@ for name in names:
     final = end.groups() if end else ("failed: see the log", "-", "-")
     print(f"| {name} | {len(held)} | {best} | {' | '.join(final)} |")
 TABLE
+  # then how overconfident each saved model is (held-out loss against a softmax temperature),
+  # all at once; TEXT_TEMPERATURE=0 skips it
+  if [[ ${TEXT_TEMPERATURE:-1} != 0 ]]; then
+    for name in "${names[@]}"; do
+      "$python" -m benchmarks.text_temperature --runs_dir="${RUNS_DIR:-$out/runs}/$name" \
+        > "$out/text_temperature_$name.log" 2>&1 &
+    done
+    wait
+    cat "$out"/text_temperature_*.log
+  fi
 fi
 if want word2vec; then
   # WORD2VEC_STEP=0 skips the step timing; each of WORD2VEC_ALGORITHMS trains with its defaults

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from common import corpora, runs
+from common.config import save_config
 from common.errors import UserError
 from common.testing import ROOT, Killed, on_other_backend, run_module
 
@@ -470,6 +471,16 @@ def test_a_run_with_a_confidence_penalty_reports_its_training_loss_in_nats(tmp_p
     assert history["loss"][-1] < history["nats"][-1] - 0.1
     assert metrics["train_loss"] == pytest.approx(history["nats"][-1])
     assert np.isfinite(metrics["val_loss"])
+
+
+def test_the_temperature_diagnostic_at_one_is_the_runs_own_held_out_loss(quick_run):
+    from benchmarks import text_temperature
+
+    workdir, text, metrics = quick_run
+    save_config(small(text=str(text)), workdir / "config.json")  # as run_directory writes it
+    scores = text_temperature.losses_at(*text_temperature.held_out_logits(workdir))
+    assert scores[1.0] == pytest.approx(metrics["val_loss"], abs=1e-4)
+    assert len(set(scores.values())) == len(scores)  # each temperature changes the loss
 
 
 def _saved_model_loss(config, workdir, parts) -> float:

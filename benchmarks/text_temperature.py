@@ -1,0 +1,68 @@
+"""How overconfident a finished text_lstm run's model is on its held-out text: the held-out loss
+with the model's logits divided by each temperature T (T = 1: the run's own figure; a loss that
+falls for T > 1 means the predictions are too sure).
+
+    python -m benchmarks.text_temperature [--run runs/text_lstm/<id>] [--runs_dir runs]
+
+A diagnostic, not a way to score a model: a temperature chosen on the held-out text fits the
+measure to the text it measures (projects/text_lstm/EXPERIMENTS.md: a confidence penalty).
+"""
+
+import argparse
+import dataclasses
+import json
+
+import keras
+import numpy as np
+
+from common import runs
+from common.config import load_config
+from common.errors import main_guard
+from projects.text_lstm import NAME, data
+from projects.text_lstm.config import Config
+from projects.text_lstm.model import reset_states, training_model
+from projects.text_lstm.train import EVAL_CHUNKS, EVAL_STREAMS
+
+TEMPERATURES = (0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5)
+
+
+def losses_at(logits: np.ndarray, labels: np.ndarray, temperatures=TEMPERATURES) -> dict:
+    """Mean nats per label of softmax(logits / T), for each temperature T."""
+    out = {}
+    for t in temperatures:
+        z = logits.astype("float64") / t
+        z -= z.max(-1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        out[t] = float(-np.take_along_axis(log_p, labels[..., None], -1).mean())
+    return out
+
+
+def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
+    """The saved model's logits over the run's held-out text, read as the run measured it."""
+    config = load_config(Config, workdir / "config.json")
+    vocabulary = json.loads((workdir / "vocabulary.json").read_text())
+    val = data.encode(data.load_corpus(config).val)
+    streams = min(EVAL_STREAMS, max(1, (len(val) - 1) // (EVAL_CHUNKS * config.window)))
+    eval_config = dataclasses.replace(config, batching="streams", batch_size=streams)
+    evaluator = training_model(keras.saving.load_model(workdir / "model.keras"), eval_config)
+    x, y = data.val_streams(val, data.to_ids(val, vocabulary), eval_config)
+    reset_states(evaluator)
+    return evaluator.predict(x, batch_size=streams, verbose=0), np.asarray(y)
+
+
+@main_guard
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run", default=None, help="a run directory or id (default: the latest)")
+    parser.add_argument("--runs_dir", default="runs")
+    args = parser.parse_args(argv)
+    workdir = runs.resolve_run(NAME, args.run, args.runs_dir)
+    scores = losses_at(*held_out_logits(workdir))
+    best = min(scores, key=scores.get)
+    print(f"{workdir}: held-out loss (nats per character) with the logits divided by T")
+    for t, loss in scores.items():
+        print(f"  T = {t:<4g} {loss:.4f}" + ("  <- lowest" if t == best else ""))
+
+
+if __name__ == "__main__":
+    main()
