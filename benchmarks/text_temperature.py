@@ -9,7 +9,6 @@ measure to the text it measures (projects/text_lstm/EXPERIMENTS.md: a confidence
 """
 
 import argparse
-import dataclasses
 import json
 
 import keras
@@ -21,7 +20,7 @@ from common.errors import main_guard
 from projects.text_lstm import NAME, data
 from projects.text_lstm.config import Config
 from projects.text_lstm.model import reset_states, training_model
-from projects.text_lstm.train import EVAL_CHUNKS, EVAL_STREAMS
+from projects.text_lstm.train import evaluation_config
 
 TEMPERATURES = (0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5)
 
@@ -42,8 +41,8 @@ def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
     config = load_config(Config, workdir / "config.json")
     vocabulary = json.loads((workdir / "vocabulary.json").read_text())
     val = data.encode(data.load_corpus(config).val)
-    streams = min(EVAL_STREAMS, max(1, (len(val) - 1) // (EVAL_CHUNKS * config.window)))
-    eval_config = dataclasses.replace(config, batching="streams", batch_size=streams)
+    eval_config = evaluation_config(config, len(val))
+    streams = eval_config.batch_size
     evaluator = training_model(keras.saving.load_model(workdir / "model.keras"), eval_config)
     x, y = data.val_streams(val, data.to_ids(val, vocabulary), eval_config)
     reset_states(evaluator)

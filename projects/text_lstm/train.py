@@ -128,6 +128,12 @@ def penalized_crossentropy(penalty: float):
     return loss
 
 
+def evaluation_config(config: Config, val_characters: int) -> Config:
+    """How the held-out text is read: in order, as parallel streams with their state carried."""
+    streams = min(EVAL_STREAMS, max(1, (val_characters - 1) // (EVAL_CHUNKS * config.window)))
+    return dataclasses.replace(config, batching="streams", batch_size=streams)
+
+
 def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
     """Mean nats per held-out character, the state carried through each stream of the text."""
     reset_states(evaluator)
@@ -155,8 +161,8 @@ def train_and_evaluate(
 
     model = build_model(config, vocabulary)
     trainer = training_model(model, config)
-    streams = min(EVAL_STREAMS, max(1, (len(val_codes) - 1) // (EVAL_CHUNKS * config.window)))
-    eval_config = dataclasses.replace(config, batching="streams", batch_size=streams)
+    eval_config = evaluation_config(config, len(val_codes))
+    streams = eval_config.batch_size
     evaluator = training_model(model, eval_config)
     batches = data.Batches(train_codes, data.to_ids(train_codes, vocabulary), config, config.seed)
     total_steps = batches.steps * config.epochs
