@@ -1,6 +1,6 @@
 """How overconfident a finished text_lstm run's model is on its held-out text: the held-out loss
 with the model's logits divided by each temperature T (T = 1: the run's own figure; a loss that
-falls for T > 1 means the predictions are too sure).
+falls for T > 1 means the predictions are too sure, for T < 1 too unsure).
 
     python -m benchmarks.text_temperature [--run runs/text_lstm/<id>] [--runs_dir runs]
 
@@ -22,7 +22,7 @@ from projects.text_lstm.config import Config
 from projects.text_lstm.model import reset_states, training_model
 from projects.text_lstm.train import evaluation_config
 
-TEMPERATURES = (0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5)
+TEMPERATURES = (0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5)
 
 
 def losses_at(logits: np.ndarray, labels: np.ndarray, temperatures=TEMPERATURES) -> dict:
@@ -59,6 +59,8 @@ def main(argv=None) -> None:
     print(f"{workdir}: held-out loss (nats per character) with the logits divided by T")
     for t, loss in scores.items():
         print(f"  T = {t:<4g} {loss:.4f}" + ("  <- lowest" if t == best else ""))
+    if best in (min(scores), max(scores)):
+        print(f"  (the lowest is at the end of the range: it may lie beyond T = {best:g})")
 
 
 if __name__ == "__main__":
