@@ -47,6 +47,16 @@ def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
     return evaluator.predict(x, batch_size=streams, verbose=0), np.asarray(y)
 
 
+def report(scores: dict) -> list[str]:
+    """One line per temperature, the lowest marked, and a warning where it is the range's end."""
+    best = min(scores, key=scores.get)
+    lines = [f"  T = {t:<4g} {loss:.4f}" + ("  <- lowest" if t == best else "")
+             for t, loss in scores.items()]  # fmt: skip
+    if best in (min(scores), max(scores)):
+        lines.append(f"  (the lowest is at the end of the range: it may lie beyond T = {best:g})")
+    return lines
+
+
 @main_guard
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -54,13 +64,9 @@ def main(argv=None) -> None:
     parser.add_argument("--runs_dir", default="runs")
     args = parser.parse_args(argv)
     workdir = runs.resolve_run(NAME, args.run, args.runs_dir)
-    scores = losses_at(*held_out_logits(workdir))
-    best = min(scores, key=scores.get)
+    lines = report(losses_at(*held_out_logits(workdir)))
     print(f"{workdir}: held-out loss (nats per character) with the logits divided by T")
-    for t, loss in scores.items():
-        print(f"  T = {t:<4g} {loss:.4f}" + ("  <- lowest" if t == best else ""))
-    if best in (min(scores), max(scores)):
-        print(f"  (the lowest is at the end of the range: it may lie beyond T = {best:g})")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

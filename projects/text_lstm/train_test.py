@@ -483,6 +483,16 @@ def test_the_temperature_diagnostic_at_one_is_the_runs_own_held_out_loss(quick_r
     assert len(set(scores.values())) == len(scores)  # each temperature changes the loss
 
 
+def test_the_temperature_report_marks_the_lowest_and_warns_at_the_end_of_the_range():
+    from benchmarks.text_temperature import report
+
+    inside = report({0.9: 2.05, 1.0: 2.03, 1.1: 2.04})
+    assert inside == ["  T = 0.9  2.0500", "  T = 1    2.0300  <- lowest", "  T = 1.1  2.0400"]
+    at_end = report({0.9: 2.05, 1.0: 2.04, 1.1: 2.03})
+    assert at_end[2].endswith("<- lowest") and "beyond T = 1.1" in at_end[-1]
+    assert "beyond T = 0.9" in report({0.9: 2.0, 1.0: 2.1})[-1]
+
+
 def _saved_model_loss(config, workdir, parts) -> float:
     """The held-out loss of the model a run saved (model.keras), measured in this process."""
     saved = keras.saving.load_model(workdir / "model.keras")
