@@ -5,7 +5,8 @@ falls for T > 1 means the predictions are too sure, for T < 1 too unsure).
     python -m benchmarks.text_temperature [--run runs/text_lstm/<id>] [--runs_dir runs]
 
 A diagnostic, not a way to score a model: a temperature chosen on the held-out text fits the
-measure to the text it measures (projects/text_lstm/EXPERIMENTS.md: a confidence penalty).
+measure to the text it measures (projects/text_lstm/EXPERIMENTS.md: the confidence penalty
+where the first weights count nothing).
 """
 
 import argparse

@@ -117,7 +117,8 @@ class KeepBest:
 def penalized_crossentropy(penalty: float):
     """The training loss of --confidence_penalty: nats per character less `penalty` x the
     entropy of the predicted distribution (Pereyra et al. 2017), which holds back the
-    overconfident predictions an overfitting model makes (EXPERIMENTS.md: the temperature)."""
+    overconfident predictions an overfitting model makes (EXPERIMENTS.md: a confidence
+    penalty)."""
 
     def loss(labels, logits):
         nats = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
