@@ -21,7 +21,7 @@ from common.errors import main_guard
 from projects.text_lstm import NAME, data
 from projects.text_lstm.config import Config
 from projects.text_lstm.model import reset_states, training_model
-from projects.text_lstm.train import evaluation_config
+from projects.text_lstm.train import held_out_streams
 
 TEMPERATURES = (0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5)
 
@@ -40,12 +40,10 @@ def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
     config = load_config(Config, workdir / "config.json")
     vocabulary = json.loads((workdir / "vocabulary.json").read_text())
     val = data.encode(data.load_corpus(config).val)
-    eval_config = evaluation_config(config, len(val))
-    streams = eval_config.batch_size
+    eval_config, x, y = held_out_streams(config, val, vocabulary)
     evaluator = training_model(keras.saving.load_model(workdir / "model.keras"), eval_config)
-    x, y = data.val_streams(val, data.to_ids(val, vocabulary), eval_config)
     reset_states(evaluator)
-    return evaluator.predict(x, batch_size=streams, verbose=0), np.asarray(y)
+    return evaluator.predict(x, batch_size=eval_config.batch_size, verbose=0), np.asarray(y)
 
 
 def report(scores: dict) -> list[str]:

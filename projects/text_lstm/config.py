@@ -38,7 +38,7 @@ class Config:
     weight_decay: float = 0.0  # decoupled (AdamW's): weights shrink by this x the rate each step
     ema: float = 0.0  # momentum of a moving average of the weights, measured and saved (0: none)
     confidence_penalty: float = 0.0  # loss less this x each prediction's entropy (0: none)
-    epochs: int = 3  # passes over the text; on a 2-core CPU the 15 minutes end first (about 2)
+    epochs: int = 3  # passes over the text: 8-11 minutes here; a 4th overfits (EXPERIMENTS.md)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
     backup_minutes: float = 2.0  # back up this often, within an epoch or at its end (0: each end)

@@ -134,6 +134,13 @@ def evaluation_config(config: Config, val_characters: int) -> Config:
     return dataclasses.replace(config, batching="streams", batch_size=streams)
 
 
+def held_out_streams(config: Config, val_codes, vocabulary: str):
+    """The held-out text as every measurement reads it: the reading's config and its batches."""
+    eval_config = evaluation_config(config, len(val_codes))
+    x, y = data.val_streams(val_codes, data.to_ids(val_codes, vocabulary), eval_config)
+    return eval_config, x, y
+
+
 def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
     """Mean nats per held-out character, the state carried through each stream of the text."""
     reset_states(evaluator)
@@ -161,7 +168,7 @@ def train_and_evaluate(
 
     model = build_model(config, vocabulary)
     trainer = training_model(model, config)
-    eval_config = evaluation_config(config, len(val_codes))
+    eval_config, val_x, val_y = held_out_streams(config, val_codes, vocabulary)
     streams = eval_config.batch_size
     evaluator = training_model(model, eval_config)
     batches = data.Batches(train_codes, data.to_ids(train_codes, vocabulary), config, config.seed)
@@ -183,7 +190,6 @@ def train_and_evaluate(
         jit_compile=jit,
     )
     evaluator.compile(loss=loss, jit_compile=jit)
-    val_x, val_y = data.val_streams(val_codes, data.to_ids(val_codes, vocabulary), eval_config)
     chars_per_step = config.batch_size * config.window
     progress = runs.Progress(
         batches.steps,
