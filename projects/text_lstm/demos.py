@@ -13,6 +13,9 @@ memory.png     accuracy against distance for SimpleRNN, LSTM and GRU, with clean
                state, a gated cell can learn to stop writing once it holds the key
 gradients.png  how much gradient from the answer reaches each earlier step (log scale) of the
                networks trained with noise
+start.png      the same before training, with respect to each step's state (the LSTM's cell):
+               it fades in the SimpleRNN, and in an LSTM whose forget gates start half shut
+               (Keras's bias of 1), but not in one whose gates start open (a bias of 4)
 exploding.png  a ReLU SimpleRNN whose recurrent weights are too large: gradient norms that grow
                with distance, and plain SGD on it without and with gradient clipping
 """
@@ -38,6 +41,7 @@ CELLS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
 NOISE = 0.5  # standard deviation of the noise on every input after the key
 GAIN = 2.0  # recurrent weights twice too large: the gradient grows ~10,000-fold over 30 steps
 SGD_LEARNING_RATE = 0.01  # plain SGD: the step is the gradient, however large
+FORGET_OPEN = 4.0  # a forget-gate bias whose sigmoid is 0.982: the cell starts by keeping
 
 
 def memory_task(n, longest, rng, noise=0.0, distance=None):
@@ -111,42 +115,91 @@ def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
     return results, trained
 
 
-def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Mean over the batch of |d loss / d input at step t|, for every step t.
-
-    Gradients with respect to inputs need the backend's own autodiff (Keras offers gradients
-    only inside `fit`); these few lines cover TensorFlow, JAX and PyTorch.
-    """
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+def _gradient(fn, value: np.ndarray) -> np.ndarray:
+    """d fn / d value for a scalar fn. Gradients with respect to inputs need the backend's own
+    autodiff (Keras offers gradients only inside `fit`); these lines cover TensorFlow, JAX and
+    PyTorch."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        inputs = tf.constant(x)
+        watched = tf.constant(value)
         with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            loss = loss_fn(y, model(inputs))
-        grads = tape.gradient(loss, inputs).numpy()
-    elif backend == "jax":
+            tape.watch(watched)
+            out = fn(watched)
+        return tape.gradient(out, watched).numpy()
+    if backend == "jax":
         import jax
 
-        trainable = [v.value for v in model.trainable_variables]
-        fixed = [v.value for v in model.non_trainable_variables]
-
-        def loss_of(inputs):
-            logits, _ = model.stateless_call(trainable, fixed, inputs)
-            return loss_fn(y, logits)
-
-        grads = np.asarray(jax.grad(loss_of)(x))
-    elif backend == "torch":
+        return np.asarray(jax.grad(fn)(value))
+    if backend == "torch":
         import torch
 
-        inputs = torch.tensor(x, requires_grad=True)
-        loss_fn(torch.tensor(y), model(inputs)).backward()
-        grads = inputs.grad.numpy()
-    else:
-        raise NotImplementedError(f"input gradients on the {backend} backend")
+        watched = torch.tensor(value, requires_grad=True)
+        fn(watched).backward()
+        return watched.grad.numpy()
+    raise NotImplementedError(f"input gradients on the {backend} backend")
+
+
+def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean over the batch of |d loss / d input at step t|, for every step t."""
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    grads = _gradient(lambda inputs: loss_fn(y, model(inputs)), x)
     return np.linalg.norm(grads, axis=-1).mean(axis=0)
+
+
+def state_gradient_norms(model: keras.Model, cell: str, x: np.ndarray, y: np.ndarray):
+    """Mean over the batch of |d answer's logit / d state entering step t|, for every step t:
+    the cell's own loop run step by step with a zero added to its state (the LSTM's cell, the
+    state its forget gate scales), so the gradient of that zero is the state's."""
+    rnn, key = model.get_layer(cell.lower()), model.get_layer("key")
+    n, steps, _ = x.shape
+    words = keras.ops.convert_to_tensor(x)
+    answers = keras.ops.convert_to_tensor(y[:, None])
+
+    def answer_logit(deltas):
+        states = [keras.ops.zeros((n, rnn.units))] * (2 if cell == "LSTM" else 1)
+        for t in range(steps):
+            states = [*states[:-1], states[-1] + deltas[t]]
+            out, states = rnn.cell(words[:, t], states)
+            states = list(states) if isinstance(states, (list, tuple)) else [states]
+        return keras.ops.sum(keras.ops.take_along_axis(key(out), answers, axis=1))
+
+    grads = _gradient(answer_logit, np.zeros((steps, n, rnn.units), "float32"))
+    return np.linalg.norm(grads, axis=-1).mean(axis=1)
+
+
+def open_forget_gates(model: keras.Model, bias: float = FORGET_OPEN) -> keras.Model:
+    """Set the LSTM's forget-gate biases (the second quarter of Keras's [i, f, c, o])."""
+    lstm = model.get_layer("lstm")
+    values = np.array(keras.ops.convert_to_numpy(lstm.cell.bias))
+    values[lstm.units : 2 * lstm.units] = bias
+    lstm.cell.bias.assign(values)
+    return model
+
+
+def gradient_at_start(distance: int, units: int, noise: float, seed: int) -> dict:
+    """Gradient reaching each step's state in untrained networks, by cell and initialization."""
+    x, y = memory_task(256, distance, np.random.default_rng([seed, 3]), noise, distance)
+    reach = {}
+    for label, cell, forget_bias in (
+        ("SimpleRNN", "SimpleRNN", None),
+        ("LSTM, forget bias 1 (Keras)", "LSTM", None),
+        (f"LSTM, forget bias {FORGET_OPEN:g}", "LSTM", FORGET_OPEN),
+        ("GRU", "GRU", None),
+    ):
+        keras.utils.set_random_seed(seed)
+        model = memory_model(cell, units)
+        if forget_bias is not None:
+            open_forget_gates(model, forget_bias)
+        reach[label] = norms = state_gradient_norms(model, cell, x, y)
+        between = np.median(norms[1:-1]) / norms[-1]
+        print(
+            f"untrained {label:27s} gradient {distance} steps back, at the key: "
+            f"{norms[0] / norms[-1]:.2g} of the last step's; between (median): {between:.2g}",
+            flush=True,
+        )
+    return reach
 
 
 def gradient_reach(trained: dict, noise: float, distance: int, seed: int) -> dict:
@@ -211,10 +264,12 @@ def main(argv=None) -> None:
     noises = (0.0, NOISE)
     accuracy, trained = accuracy_by_distance(distances, noises, units, samples, epochs, args.seed)
     reach = gradient_reach(trained, NOISE, distances[-1], args.seed)
+    start = gradient_at_start(distances[-1], units, NOISE, args.seed)
     blowup = exploding(30 if not args.quick else 8, units, steps, args.seed)
     for path in (
         figures.memory(distances, accuracy, 1 / KEYS, out),
         figures.gradient_reach(reach, distances[-1], NOISE, out),
+        figures.gradient_at_start(start, distances[-1], NOISE, out),
         figures.exploding(blowup["reach"], blowup["losses"], GAIN, out),
     ):
         print(f"wrote {path}")

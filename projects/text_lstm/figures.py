@@ -84,6 +84,22 @@ def gradient_reach(norms: dict, distance: int, noise: float, out: Path) -> Path:
     return runs.save_figure(fig, Path(out) / "gradients.png")
 
 
+def gradient_at_start(norms: dict, distance: int, noise: float, out: Path) -> Path:
+    """start.png: before training, the gradient of the answer reaching each step's state (the
+    LSTM's cell), relative to the last step's."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for label, values in norms.items():
+        back = np.arange(len(values))[::-1]
+        ax.semilogy(back, np.maximum(values / values[-1], 1e-30), label=label)
+    ax.set_xlabel("steps back from the answer (the key is the last point)")
+    ax.set_ylabel("|d answer / d state|, relative to the last step")
+    ax.set_title(f"untrained networks, distance {distance}, noise {noise:g}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return runs.save_figure(fig, Path(out) / "start.png")
+
+
 def exploding(reach: np.ndarray, losses: dict, gain: float, out: Path) -> Path:
     """exploding.png: a SimpleRNN with too-large recurrent weights, gradient by distance, and
     its training loss with and without clipping."""

@@ -700,3 +700,24 @@ def test_memory_task_and_the_vanishing_gradient_it_shows():
     norms = demos.input_gradient_norms(demos.memory_model("SimpleRNN", 16), x, keys)
     assert norms.shape == (31,)
     assert norms[0] < 0.05 * norms[-1]  # 30 steps back, little of the gradient is left
+
+
+def test_an_lstm_with_open_forget_gates_passes_the_gradient_back_before_training():
+    from . import demos
+
+    x, keys = demos.memory_task(32, longest=40, rng=np.random.default_rng(0), distance=40)
+    reach = {}
+    for name, cell, bias in (
+        ("rnn", "SimpleRNN", None),
+        ("shut", "LSTM", None),
+        ("open", "LSTM", 4.0),
+    ):
+        keras.utils.set_random_seed(0)
+        model = demos.memory_model(cell, 8)
+        if bias is not None:
+            demos.open_forget_gates(model, bias)
+        norms = demos.state_gradient_norms(model, cell, x, keys)
+        assert norms.shape == (41,)
+        reach[name] = norms[0] / norms[-1]  # at the key's step, relative to the last
+    assert reach["open"] > 0.1  # 40 steps back, the open cell still carries it
+    assert reach["shut"] < 0.01 and reach["rnn"] < 0.01  # Keras's bias of 1 and a plain RNN: gone
