@@ -68,36 +68,35 @@ def memory(distances, accuracy: dict, chance: float, out: Path) -> Path:
     return runs.save_figure(fig, Path(out) / "memory.png")
 
 
-def gradient_reach(norms: dict, distance: int, noise: float, out: Path) -> Path:
-    """gradients.png: gradient norm reaching each earlier step, by steps back from the answer,
-    relative to the gradient at the last step (the trained networks' losses differ widely)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for cell, values in norms.items():
-        back = np.arange(len(values))[::-1]  # step t is len - 1 - t steps before the answer
-        ax.semilogy(back, np.maximum(values / values[-1], 1e-30), label=cell)
-    ax.set_xlabel("steps back from the answer (the key is the last point)")
-    ax.set_ylabel("|d loss / d input|, relative to the last step")
-    ax.set_title(f"gradient reaching earlier steps, distance {distance}, noise {noise:g}")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return runs.save_figure(fig, Path(out) / "gradients.png")
-
-
-def gradient_at_start(norms: dict, distance: int, noise: float, out: Path) -> Path:
-    """start.png: before training, the gradient of the answer reaching each step's state (the
-    LSTM's cell), relative to the last step's."""
+def _reach(norms: dict, ylabel: str, title: str, path: Path) -> Path:
+    """Gradient norm reaching each earlier step, by steps back from the answer, relative to the
+    gradient at the last step (the networks' losses differ widely), one line per network."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for label, values in norms.items():
-        back = np.arange(len(values))[::-1]
+        back = np.arange(len(values))[::-1]  # step t is len - 1 - t steps before the answer
         ax.semilogy(back, np.maximum(values / values[-1], 1e-30), label=label)
     ax.set_xlabel("steps back from the answer (the key is the last point)")
-    ax.set_ylabel("|d answer / d state|, relative to the last step")
-    ax.set_title(f"untrained networks, distance {distance}, noise {noise:g}")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    return runs.save_figure(fig, Path(out) / "start.png")
+    return runs.save_figure(fig, path)
+
+
+def gradient_reach(norms: dict, distance: int, noise: float, out: Path) -> Path:
+    """gradients.png: the loss's gradient reaching each earlier step's input, trained networks."""
+    title = f"gradient reaching earlier steps, distance {distance}, noise {noise:g}"
+    ylabel = "|d loss / d input|, relative to the last step"
+    return _reach(norms, ylabel, title, Path(out) / "gradients.png")
+
+
+def gradient_at_start(norms: dict, distance: int, noise: float, out: Path) -> Path:
+    """start.png: before training, the answer's gradient reaching each step's state (the LSTM's
+    cell)."""
+    title = f"untrained networks, distance {distance}, noise {noise:g}"
+    ylabel = "|d answer / d state|, relative to the last step"
+    return _reach(norms, ylabel, title, Path(out) / "start.png")
 
 
 def exploding(reach: np.ndarray, losses: dict, gain: float, out: Path) -> Path:
