@@ -138,7 +138,7 @@ def _gradient(fn, value: np.ndarray) -> np.ndarray:
         watched = torch.tensor(value, requires_grad=True)
         fn(watched).backward()
         return watched.grad.numpy()
-    raise NotImplementedError(f"input gradients on the {backend} backend")
+    raise NotImplementedError(f"gradients on the {backend} backend")
 
 
 def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -178,9 +178,23 @@ def open_forget_gates(model: keras.Model, bias: float = FORGET_OPEN) -> keras.Mo
     return model
 
 
+def _probe(distance: int, noise: float, seed: int):
+    """The sequences every gradient figure is measured on: the key `distance` words back."""
+    return memory_task(256, distance, np.random.default_rng([seed, 3]), noise, distance)
+
+
+def _print_reach(label: str, norms: np.ndarray, distance: int) -> None:
+    key, between, last = norms[0], np.median(norms[1:-1]), norms[-1]
+    print(
+        f"{label} gradient {distance} steps back, at the key: {key / last:.2g} of the "
+        f"last step's; at the words between (median): {between / last:.2g}",
+        flush=True,
+    )
+
+
 def gradient_at_start(distance: int, units: int, noise: float, seed: int) -> dict:
     """Gradient reaching each step's state in untrained networks, by cell and initialization."""
-    x, y = memory_task(256, distance, np.random.default_rng([seed, 3]), noise, distance)
+    x, y = _probe(distance, noise, seed)
     reach = {}
     for label, cell, forget_bias in (
         ("SimpleRNN", "SimpleRNN", None),
@@ -192,27 +206,17 @@ def gradient_at_start(distance: int, units: int, noise: float, seed: int) -> dic
         model = memory_model(cell, units)
         if forget_bias is not None:
             open_forget_gates(model, forget_bias)
-        reach[label] = norms = state_gradient_norms(model, cell, x, y)
-        between = np.median(norms[1:-1]) / norms[-1]
-        print(
-            f"untrained {label:27s} gradient {distance} steps back, at the key: "
-            f"{norms[0] / norms[-1]:.2g} of the last step's; between (median): {between:.2g}",
-            flush=True,
-        )
+        reach[label] = state_gradient_norms(model, cell, x, y)
+        _print_reach(f"untrained {label:27s}", reach[label], distance)
     return reach
 
 
 def gradient_reach(trained: dict, noise: float, distance: int, seed: int) -> dict:
     """Gradient norm at each step of the networks trained at `noise` (the same sequences)."""
-    x, y = memory_task(256, distance, np.random.default_rng([seed, 3]), noise, distance)
+    x, y = _probe(distance, noise, seed)
     reach = {cell: input_gradient_norms(trained[noise, cell], x, y) for cell in CELLS}
     for cell, norms in reach.items():
-        key, between, last = norms[0], np.median(norms[1:-1]), norms[-1]
-        print(
-            f"{cell:9s} gradient {distance} steps back, at the key: {key / last:.2g} of the "
-            f"last step's; at the words between (median): {between / last:.2g}",
-            flush=True,
-        )
+        _print_reach(f"{cell:9s}", norms, distance)
     return reach
 
 
