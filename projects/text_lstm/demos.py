@@ -16,6 +16,8 @@ gradients.png  how much gradient from the answer reaches each earlier step (log 
 start.png      the same before training, with respect to each step's state (the LSTM's cell):
                it fades in the SimpleRNN, and in an LSTM whose forget gates start half shut
                (Keras's bias of 1), but not in one whose gates start open (a bias of 4)
+one_distance.png  the same four networks trained on one distance only, with no short sequences
+               to start from: where the gradient fades, they never learn
 exploding.png  a ReLU SimpleRNN whose recurrent weights are too large: gradient norms that grow
                with distance, and plain SGD on it without and with gradient clipping
 """
@@ -42,6 +44,12 @@ NOISE = 0.5  # standard deviation of the noise on every input after the key
 GAIN = 2.0  # recurrent weights twice too large: the gradient grows ~10,000-fold over 30 steps
 SGD_LEARNING_RATE = 0.01  # plain SGD: the step is the gradient, however large
 FORGET_OPEN = 4.0  # a forget-gate bias whose sigmoid is 0.982: the cell starts by keeping
+VARIANTS = {  # label: (cell, forget-gate bias; None is Keras's own start)
+    "SimpleRNN": ("SimpleRNN", None),
+    "LSTM, forget bias 1 (Keras)": ("LSTM", None),
+    f"LSTM, forget bias {FORGET_OPEN:g}": ("LSTM", FORGET_OPEN),
+    "GRU": ("GRU", None),
+}
 
 
 def memory_task(n, longest, rng, noise=0.0, distance=None):
@@ -79,6 +87,13 @@ def memory_model(cell: str, units: int, recurrent_initializer="orthogonal", acti
     return keras.Model(tokens, layers.Dense(KEYS, name="key")(h), name=f"memory_{cell}")
 
 
+def variant_model(label: str, units: int) -> keras.Model:
+    """memory_model for one of VARIANTS, its forget gates opened where the variant says."""
+    cell, forget_bias = VARIANTS[label]
+    model = memory_model(cell, units)
+    return model if forget_bias is None else open_forget_gates(model, forget_bias)
+
+
 def compile_model(model, optimizer):
     model.compile(
         optimizer=optimizer,
@@ -86,6 +101,14 @@ def compile_model(model, optimizer):
         metrics=["accuracy"],
     )
     return model
+
+
+def train_memory(model, x, y, epochs: int, seed: int, validation_data=None):
+    """Every memory network's training: Adam 3e-3 with clipping, batches of 64 in a new order
+    each epoch. Returns fit's History."""
+    compile_model(model, keras.optimizers.Adam(3e-3, clipnorm=1.0))
+    feed = runtime.batches_shuffled(x, y, 64, seed, validation_data)
+    return model.fit(**feed, epochs=epochs, verbose=0)
 
 
 def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
@@ -99,9 +122,8 @@ def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
         x, y = memory_task(samples, longest, np.random.default_rng([seed, 1]), noise)
         for cell in CELLS:
             keras.utils.set_random_seed(seed)
-            optimizer = keras.optimizers.Adam(3e-3, clipnorm=1.0)
-            model = compile_model(memory_model(cell, units), optimizer)
-            model.fit(**runtime.batches_shuffled(x, y, 64, seed), epochs=epochs, verbose=0)
+            model = memory_model(cell, units)
+            train_memory(model, x, y, epochs, seed)
             accuracies = []
             for distance in distances:
                 rng = np.random.default_rng([seed, 2, distance])
@@ -113,6 +135,31 @@ def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
             shown = "  ".join(f"{d}: {a:.2f}" for d, a in zip(distances, accuracies, strict=True))
             print(f"noise {noise:.2f} {cell:9s} accuracy at distance {shown}", flush=True)
     return results, trained
+
+
+def learning_at_one_distance(distances, units, samples, epochs, noise, seed) -> dict:
+    """Each of VARIANTS trained on sequences of one distance only, at each distance: no short
+    sequences give it a gradient to start from, so it learns only if the gradient reaches the
+    key. Returns {distance: {label: accuracy on new sequences after each epoch}}."""
+    curves = {}
+    for distance in distances:
+        x, y = memory_task(samples, distance, np.random.default_rng([seed, 1]), noise, distance)
+        rng = np.random.default_rng([seed, 2, distance])
+        held_out = memory_task(500, distance, rng, noise, distance)
+        curves[distance] = {}
+        for label in VARIANTS:
+            keras.utils.set_random_seed(seed)
+            history = train_memory(variant_model(label, units), x, y, epochs, seed, held_out)
+            accuracies = [float(a) for a in history.history["val_accuracy"]]
+            curves[distance][label] = accuracies
+            learned = next((i + 1 for i, a in enumerate(accuracies) if a >= 0.95), None)
+            print(
+                f"trained at distance {distance:3d} only, {label:27s} accuracy "
+                f"{accuracies[-1]:.2f} after {epochs} epochs; "
+                + (f"0.95 first after epoch {learned}" if learned else "never 0.95"),
+                flush=True,
+            )
+    return curves
 
 
 def _gradient(fn, value: np.ndarray) -> np.ndarray:
@@ -196,17 +243,9 @@ def gradient_at_start(distance: int, units: int, noise: float, seed: int) -> dic
     """Gradient reaching each step's state in untrained networks, by cell and initialization."""
     x, y = _probe(distance, noise, seed)
     reach = {}
-    for label, cell, forget_bias in (
-        ("SimpleRNN", "SimpleRNN", None),
-        ("LSTM, forget bias 1 (Keras)", "LSTM", None),
-        (f"LSTM, forget bias {FORGET_OPEN:g}", "LSTM", FORGET_OPEN),
-        ("GRU", "GRU", None),
-    ):
+    for label, (cell, _) in VARIANTS.items():
         keras.utils.set_random_seed(seed)
-        model = memory_model(cell, units)
-        if forget_bias is not None:
-            open_forget_gates(model, forget_bias)
-        reach[label] = state_gradient_norms(model, cell, x, y)
+        reach[label] = state_gradient_norms(variant_model(label, units), cell, x, y)
         _print_reach(f"untrained {label:27s}", reach[label], distance)
     return reach
 
@@ -263,17 +302,21 @@ def main(argv=None) -> None:
     runtime.setup(args.seed)
     if args.quick:
         distances, units, samples, epochs, steps = [2, 8], 8, 256, 2, 10
+        alone = [8]
     else:
         distances, units, samples, epochs, steps = [2, 5, 10, 20, 50, 100], 32, 4000, 20, 150
+        alone = [10, 20, 50, 100]
     noises = (0.0, NOISE)
     accuracy, trained = accuracy_by_distance(distances, noises, units, samples, epochs, args.seed)
     reach = gradient_reach(trained, NOISE, distances[-1], args.seed)
     start = gradient_at_start(distances[-1], units, NOISE, args.seed)
+    curves = learning_at_one_distance(alone, units, samples, epochs, NOISE, args.seed)
     blowup = exploding(30 if not args.quick else 8, units, steps, args.seed)
     for path in (
         figures.memory(distances, accuracy, 1 / KEYS, out),
         figures.gradient_reach(reach, distances[-1], NOISE, out),
         figures.gradient_at_start(start, distances[-1], NOISE, out),
+        figures.one_distance(curves, NOISE, 1 / KEYS, out),
         figures.exploding(blowup["reach"], blowup["losses"], GAIN, out),
     ):
         print(f"wrote {path}")

@@ -99,6 +99,35 @@ def gradient_at_start(norms: dict, distance: int, noise: float, out: Path) -> Pa
     return _reach(norms, ylabel, title, Path(out) / "start.png")
 
 
+def one_distance(curves: dict, noise: float, chance: float, out: Path) -> Path:
+    """one_distance.png: networks trained on one distance only ({distance: {label: accuracy
+    after each epoch}}): the last epoch's accuracy against the distance, and the accuracy
+    epoch by epoch at the longest."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    distances = sorted(curves)
+    longest = distances[-1]
+    for label in curves[longest]:
+        axes[0].plot(distances, [curves[d][label][-1] for d in distances], "o-", label=label)
+        by_epoch = curves[longest][label]
+        axes[1].plot(np.arange(1, len(by_epoch) + 1), by_epoch, "o-", ms=3, label=label)
+    axes[0].set_xscale("log")
+    axes[0].set_xticks(distances, [str(d) for d in distances])
+    axes[0].set_xlabel("steps between the key and the answer (the only distance trained on)")
+    axes[0].set_ylabel("accuracy on new sequences")
+    axes[0].set_title("after the last epoch")
+    axes[1].set_xlabel("epoch")
+    axes[1].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    axes[1].set_title(f"epoch by epoch, distance {longest}")
+    for ax in axes:
+        ax.axhline(chance, color="gray", ls="--", lw=1)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.suptitle(f"trained on one distance only, noise {noise:g}: no short sequences to start from")
+    return runs.save_figure(fig, Path(out) / "one_distance.png")
+
+
 def exploding(reach: np.ndarray, losses: dict, gain: float, out: Path) -> Path:
     """exploding.png: a SimpleRNN with too-large recurrent weights, gradient by distance, and
     its training loss with and without clipping."""
