@@ -5,8 +5,9 @@
 The task: "I am from <country> ... (many words) ... I speak fluent <language>". A sequence
 starts with one of a few key tokens, marked as the one that matters, then `distance` other
 tokens (other countries among them); at the end the network must name the key. Chance is 1 / KEYS.
-Each network trains on distances from 1 to the longest at once (shorter sequences padded and
-masked), so that the short ones give every cell a gradient to start from.
+For memory.png each network trains on distances from 1 to the longest at once (shorter
+sequences padded and masked), so that the short ones give every cell a gradient to start from;
+for one_distance.png on one distance only.
 
 memory.png     accuracy against distance for SimpleRNN, LSTM and GRU, with clean words after
                the key and with noise added to them: a plain RNN adds every input into its
@@ -14,10 +15,10 @@ memory.png     accuracy against distance for SimpleRNN, LSTM and GRU, with clean
 gradients.png  how much gradient from the answer reaches each earlier step (log scale) of the
                networks trained with noise
 start.png      the same before training, with respect to each step's state (the LSTM's cell):
-               it fades in the SimpleRNN, and in an LSTM whose forget gates start half shut
-               (Keras's bias of 1), but not in one whose gates start open (a bias of 4)
-one_distance.png  the same four networks trained on one distance only, with no short sequences
-               to start from: where the gradient fades, they never learn
+               it fades in the SimpleRNN, and in an LSTM or GRU as Keras starts them, whose
+               gates keep 0.73 and 0.5 of the state per step, but not when they start open
+one_distance.png  the same five networks trained on one distance only, with no short sequences
+               to start from: where the gradient faded before training, they never learn
 exploding.png  a ReLU SimpleRNN whose recurrent weights are too large: gradient norms that grow
                with distance, and plain SGD on it without and with gradient clipping
 """
@@ -43,12 +44,13 @@ CELLS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
 NOISE = 0.5  # standard deviation of the noise on every input after the key
 GAIN = 2.0  # recurrent weights twice too large: the gradient grows ~10,000-fold over 30 steps
 SGD_LEARNING_RATE = 0.01  # plain SGD: the step is the gradient, however large
-FORGET_OPEN = 4.0  # a forget-gate bias whose sigmoid is 0.982: the cell starts by keeping
-VARIANTS = {  # label: (cell, forget-gate bias; None is Keras's own start)
+GATE_OPEN = 4.0  # a keeping gate's bias whose sigmoid is 0.982: the state starts by staying
+VARIANTS = {  # label: (cell, the bias of the gate that keeps the state; None: Keras's start)
     "SimpleRNN": ("SimpleRNN", None),
     "LSTM, forget bias 1 (Keras)": ("LSTM", None),
-    f"LSTM, forget bias {FORGET_OPEN:g}": ("LSTM", FORGET_OPEN),
-    "GRU": ("GRU", None),
+    f"LSTM, forget bias {GATE_OPEN:g}": ("LSTM", GATE_OPEN),
+    "GRU, update bias 0 (Keras)": ("GRU", None),
+    f"GRU, update bias {GATE_OPEN:g}": ("GRU", GATE_OPEN),
 }
 
 
@@ -88,10 +90,10 @@ def memory_model(cell: str, units: int, recurrent_initializer="orthogonal", acti
 
 
 def variant_model(label: str, units: int) -> keras.Model:
-    """memory_model for one of VARIANTS, its forget gates opened where the variant says."""
-    cell, forget_bias = VARIANTS[label]
+    """memory_model for one of VARIANTS, its keeping gates opened where the variant says."""
+    cell, gate_bias = VARIANTS[label]
     model = memory_model(cell, units)
-    return model if forget_bias is None else open_forget_gates(model, forget_bias)
+    return model if gate_bias is None else open_gates(model, cell, gate_bias)
 
 
 def compile_model(model, optimizer):
@@ -216,12 +218,20 @@ def state_gradient_norms(model: keras.Model, cell: str, x: np.ndarray, y: np.nda
     return np.linalg.norm(grads, axis=-1).mean(axis=1)
 
 
-def open_forget_gates(model: keras.Model, bias: float = FORGET_OPEN) -> keras.Model:
-    """Set the LSTM's forget-gate biases (the second quarter of Keras's [i, f, c, o])."""
-    lstm = model.get_layer("lstm")
-    values = np.array(keras.ops.convert_to_numpy(lstm.cell.bias))
-    values[lstm.units : 2 * lstm.units] = bias
-    lstm.cell.bias.assign(values)
+def open_gates(model: keras.Model, cell: str, bias: float = GATE_OPEN) -> keras.Model:
+    """Start the gate that keeps the state open: the LSTM's forget gate (the second quarter of
+    Keras's [i, f, c, o] biases) or the GRU's update gate z (the first third of [z, r, h]; Keras's
+    GRU keeps z of the old state, h = z h + (1 - z) candidate). Keras starts them at a bias of 1
+    and 0: a share of 0.73 and 0.5 kept per step."""
+    rnn = model.get_layer(cell.lower())
+    values = np.array(keras.ops.convert_to_numpy(rnn.cell.bias))
+    if cell == "LSTM":
+        values[rnn.units : 2 * rnn.units] = bias
+    elif values.ndim == 2:  # GRU with reset_after (Keras's default): input and recurrent rows
+        values[:, : rnn.units] = [[bias], [0.0]]
+    else:
+        values[: rnn.units] = bias
+    rnn.cell.bias.assign(values)
     return model
 
 
