@@ -44,7 +44,7 @@ text: $(VENV)/.installed ## character-level GRU on Shakespeare, in nats per char
 	$(PY) -m projects.text_lstm.train $(ARGS)
 
 text-demos: export KERAS_BACKEND ?= jax
-text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing (before and after training) and exploding gradients (~6 min)
+text-demos: $(VENV)/.installed ## figures: memory over distance, vanishing (before and after training) and exploding gradients (~7 min)
 	$(PY) -m projects.text_lstm.demos $(ARGS)
 
 # word2vec's step runs faster under TensorFlow with XLA than under JAX on a CPU

@@ -222,7 +222,7 @@ def open_gates(model: keras.Model, cell: str, bias: float = GATE_OPEN) -> keras.
     """Start the gate that keeps the state open: the LSTM's forget gate (the second quarter of
     Keras's [i, f, c, o] biases) or the GRU's update gate z (the first third of [z, r, h]; Keras's
     GRU keeps z of the old state, h = z h + (1 - z) candidate). Keras starts them at a bias of 1
-    and 0: a share of 0.73 and 0.5 kept per step."""
+    and 0: about 0.73 and 0.5 of the state kept per step."""
     rnn = model.get_layer(cell.lower())
     values = np.array(keras.ops.convert_to_numpy(rnn.cell.bias))
     if cell == "LSTM":
