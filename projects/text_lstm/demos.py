@@ -35,6 +35,7 @@ from common.config import Parser
 from common.errors import main_guard
 
 from . import NAME, figures
+from .model import set_keeping_gate_bias
 
 KEYS = 4  # "countries": chance is 25%
 FILLERS = 12  # "the other words"
@@ -93,7 +94,9 @@ def variant_model(label: str, units: int) -> keras.Model:
     """memory_model for one of VARIANTS, its keeping gates opened where the variant says."""
     cell, gate_bias = VARIANTS[label]
     model = memory_model(cell, units)
-    return model if gate_bias is None else open_gates(model, cell, gate_bias)
+    if gate_bias is not None:
+        set_keeping_gate_bias(model.get_layer(cell.lower()), gate_bias)
+    return model
 
 
 def compile_model(model, optimizer):
@@ -216,23 +219,6 @@ def state_gradient_norms(model: keras.Model, cell: str, x: np.ndarray, y: np.nda
 
     grads = _gradient(answer_logit, np.zeros((steps, n, rnn.units), "float32"))
     return np.linalg.norm(grads, axis=-1).mean(axis=1)
-
-
-def open_gates(model: keras.Model, cell: str, bias: float = GATE_OPEN) -> keras.Model:
-    """Start the gate that keeps the state open: the LSTM's forget gate (the second quarter of
-    Keras's [i, f, c, o] biases) or the GRU's update gate z (the first third of [z, r, h]; Keras's
-    GRU keeps z of the old state, h = z h + (1 - z) candidate). Keras starts them at a bias of 1
-    and 0: about 0.73 and 0.5 of the state kept per step."""
-    rnn = model.get_layer(cell.lower())
-    values = np.array(keras.ops.convert_to_numpy(rnn.cell.bias))
-    if cell == "LSTM":
-        values[rnn.units : 2 * rnn.units] = bias
-    elif values.ndim == 2:  # GRU with reset_after (Keras's default): input and recurrent rows
-        values[:, : rnn.units] = [[bias], [0.0]]
-    else:
-        values[: rnn.units] = bias
-    rnn.cell.bias.assign(values)
-    return model
 
 
 def _probe(distance: int, noise: float, seed: int):

@@ -96,6 +96,22 @@ def _model(config, vocabulary="abcdefgh"):
     return build_model(config, vocabulary)
 
 
+@pytest.mark.parametrize("weight_drop", [0.0, 0.2])
+def test_update_bias_starts_every_gru_layer_keeping_its_state(weight_drop):
+    """The update gates' biases (the first third of the input row) start at --update_bias, the
+    rest as Keras starts them; 0 leaves Keras's start; an LSTM keeps its own."""
+    for bias in (2.0, 0.0):
+        config = small(cell="gru", layers=2, units=8, update_bias=bias, weight_drop=weight_drop)
+        for layer in (_model(config).get_layer(f"gru_{i}") for i in range(2)):
+            values = keras.ops.convert_to_numpy(layer.cell.bias)
+            assert values.shape == (2, 24)
+            np.testing.assert_array_equal(values[0, :8], bias)
+            np.testing.assert_array_equal(values[:, 8:], 0.0)
+            np.testing.assert_array_equal(values[1], 0.0)
+    lstm = _model(small(cell="lstm", units=8, update_bias=2.0)).get_layer("lstm_0")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(lstm.cell.bias)[8:16], 1.0)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_carried_state_equals_one_long_sequence(cell):
     """Two chunks with the state carried give what one pass over both chunks gives."""
