@@ -21,7 +21,7 @@ class Config:
     cell: Literal["lstm", "gru"] = "gru"  # 3 gates, not the LSTM's 4: wider for the same CPU time
     layers: int = 1  # one wide layer learns faster per CPU second than two narrow ones
     units: int = 448  # a little narrower than an LSTM(384)'s cost: more characters in 15 minutes
-    update_bias: float = 0.0  # GRU's update gates' starting bias: 0 (Keras's) keeps half the state
+    update_bias: float = 0.0  # the GRU's update gates' first bias: 0 (Keras's) keeps about half
     embedding_dim: int = 64  # about as many as there are characters
     dropout: float = 0.0  # 2-3 passes over 4.5M characters do not overfit; 0.2-0.3 for more
     input_dropout: float = 0.0  # dropout on the embedded characters, before the first layer

@@ -155,8 +155,8 @@ def set_keeping_gate_bias(rnn: layers.Layer, bias: float) -> None:
     """Start the gate that keeps the recurrent state at `bias`: the LSTM's forget gate (the
     second quarter of Keras's [i, f, c, o] biases) or the GRU's update gate z (the first third of
     [z, r, h]; Keras's GRU keeps z of the old state, h = z h + (1 - z) candidate). Keras starts
-    them at 1 and 0, about 0.73 and 0.5 of the state kept per step, and the gradient through
-    the state fades as fast (demos.py, start.png); at 4, 0.982."""
+    them at 1 and 0, about 0.73 and 0.5 of the state kept per step, and a gradient through the
+    state fades over long distances (demos.py, start.png); at 4, 0.982 is kept."""
     values = np.array(ops.convert_to_numpy(rnn.cell.bias))
     if isinstance(rnn, layers.LSTM):
         values[rnn.units : 2 * rnn.units] = bias
