@@ -116,6 +116,11 @@ def train_memory(model, x, y, epochs: int, seed: int, validation_data=None):
     return model.fit(**feed, epochs=epochs, verbose=0)
 
 
+def _new_sequences(distance: int, noise: float, seed: int):
+    """The sequences accuracy at `distance` is measured on, never trained on."""
+    return memory_task(500, distance, np.random.default_rng([seed, 2, distance]), noise, distance)
+
+
 def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
     """Train each cell on all distances up to the longest, once per noise level; accuracy on
     fresh sequences at each distance. Returns {noise: {cell: accuracies}} and the trained
@@ -131,8 +136,7 @@ def accuracy_by_distance(distances, noises, units, samples, epochs, seed):
             train_memory(model, x, y, epochs, seed)
             accuracies = []
             for distance in distances:
-                rng = np.random.default_rng([seed, 2, distance])
-                x_test, y_test = memory_task(500, distance, rng, noise, distance)
+                x_test, y_test = _new_sequences(distance, noise, seed)
                 logs = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
                 accuracies.append(float(logs["accuracy"]))
             results[noise][cell] = accuracies
@@ -149,8 +153,7 @@ def learning_at_one_distance(distances, units, samples, epochs, noise, seed) -> 
     curves = {}
     for distance in distances:
         x, y = memory_task(samples, distance, np.random.default_rng([seed, 1]), noise, distance)
-        rng = np.random.default_rng([seed, 2, distance])
-        held_out = memory_task(500, distance, rng, noise, distance)
+        held_out = _new_sequences(distance, noise, seed)
         curves[distance] = {}
         for label in VARIANTS:
             keras.utils.set_random_seed(seed)
