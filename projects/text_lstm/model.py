@@ -9,9 +9,15 @@ sampler(model)                   the same layers again, one step at a time with 
 
 All three share their layers, so training one trains the others. The recurrent layers return
 their final state too (`return_state=True`); the saved model ignores it, the others use it.
+With --members N there are N such networks side by side on the one lookup, each with its own
+embedding, recurrent layers and output (their layers' names begin `member_<m>_`), and the
+model's logits are the log of their averaged probabilities (an ensemble; `AverageProbabilities`).
 The GRU is Keras's, trained through a backward pass written out (`FastGRU`, below); with
 --weight_drop `WeightDrop` is mixed in.
 """
+
+import math
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -276,57 +282,134 @@ class CarriedState(layers.Layer):
             self.seed_generator.state.assign(store["restarts"])
 
 
+@keras.saving.register_keras_serializable(package=__package__)
+class AverageProbabilities(layers.Layer):
+    """The logits of several networks -> the log of their averaged probabilities: logits again,
+    whose softmax is the average of the networks' softmaxes (an ensemble's prediction)."""
+
+    def call(self, member_logits):
+        stacked = ops.stack([ops.log_softmax(x, axis=-1) for x in member_logits], axis=0)
+        return ops.logsumexp(stacked, axis=0) - math.log(len(member_logits))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package=__package__)
+class EachMember(layers.Layer):
+    """The logits of several networks stacked on a new axis before the vocabulary's, (batch,
+    time, members, vocabulary): the training loss is each network's own, averaged."""
+
+    def call(self, member_logits):
+        return ops.stack(member_logits, axis=-2)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[0][:-1], len(input_shape), input_shape[0][-1])
+
+
+def member_prefix(members: int, m: int) -> str:
+    """The start of the names of network m's layers: none where there is only one."""
+    return "" if members == 1 else f"member_{m}_"
+
+
 def build_model(config, vocabulary: str) -> keras.Model:
     codes = keras.Input(shape=(None,), dtype="int32", name="codes")
     lookup = CharLookup(vocabulary, name="lookup")
-    h = lookup(codes)
-    h = layers.Embedding(lookup.size, config.embedding_dim, name="embedding")(h)
-    h = layers.Dropout(config.input_dropout, name="input_dropout")(h)
-    for i in range(config.layers):
-        # Keras's LSTM, or its GRU with the backward pass written out; weight drop where asked
-        cell, extra = CELLS[config.cell], {}
-        if config.weight_drop:
-            cell = WEIGHT_DROP_CELLS[config.cell]
-            extra = {"weight_drop": config.weight_drop, "seed": config.seed + 100 + i}
-        rnn = cell(
-            config.units,
-            recurrent_dropout=config.recurrent_dropout,
-            **extra,
-            return_sequences=True,
-            return_state=True,
-            name=f"{config.cell}_{i}",
-        )
-        h = rnn(h)[0]
-        if config.cell == "gru" and config.update_bias:
-            set_keeping_gate_bias(rnn, config.update_bias)
-        h = layers.Dropout(config.dropout, name=f"dropout_{i}")(h)
-    logits = layers.Dense(lookup.size, name="logits", dtype="float32")(h)
+    ids = lookup(codes)
+    member_logits = []
+    for m in range(config.members):
+        p = member_prefix(config.members, m)
+        h = layers.Embedding(lookup.size, config.embedding_dim, name=f"{p}embedding")(ids)
+        h = layers.Dropout(config.input_dropout, name=f"{p}input_dropout")(h)
+        for i in range(config.layers):
+            # Keras's LSTM, or its GRU with the backward pass written out; weight drop where asked
+            cell, extra = CELLS[config.cell], {}
+            if config.weight_drop:
+                cell = WEIGHT_DROP_CELLS[config.cell]
+                seed = config.seed + 100 + m * config.layers + i  # each layer its own masks
+                extra = {"weight_drop": config.weight_drop, "seed": seed}
+            rnn = cell(
+                config.units,
+                recurrent_dropout=config.recurrent_dropout,
+                **extra,
+                return_sequences=True,
+                return_state=True,
+                name=f"{p}{config.cell}_{i}",
+            )
+            h = rnn(h)[0]
+            if config.cell == "gru" and config.update_bias:
+                set_keeping_gate_bias(rnn, config.update_bias)
+            h = layers.Dropout(config.dropout, name=f"{p}dropout_{i}")(h)
+        member_logits.append(layers.Dense(lookup.size, name=f"{p}logits", dtype="float32")(h))
+    if config.members == 1:
+        logits = member_logits[0]
+    else:
+        logits = AverageProbabilities(name="logits", dtype="float32")(member_logits)
     probabilities = layers.Softmax(name="probabilities", dtype="float32")(logits)
     return keras.Model(codes, probabilities, name="text_lstm")
 
 
-def _parts(model: keras.Model):
-    rnns = [layer for layer in model.layers if isinstance(layer, RECURRENT)]
-    dropouts = [layer for layer in model.layers if layer.name.startswith("dropout_")]
-    return model.get_layer("lookup"), model.get_layer("embedding"), rnns, dropouts
+class Member(NamedTuple):
+    """One network's layers in a model built by build_model."""
+
+    embedding: layers.Layer
+    input_dropout: layers.Layer
+    rnns: list
+    dropouts: list
+    logits: layers.Layer
 
 
-def training_model(model: keras.Model, config) -> keras.Model:
+def _members(model: keras.Model) -> list[Member]:
+    count = sum(isinstance(layer, layers.Embedding) for layer in model.layers)
+    members = []
+    for m in range(count):
+        p = member_prefix(count, m)
+        mine = [layer for layer in model.layers if layer.name.startswith(p)]
+        members.append(
+            Member(
+                model.get_layer(f"{p}embedding"),
+                model.get_layer(f"{p}input_dropout"),
+                [layer for layer in mine if isinstance(layer, RECURRENT)],
+                [layer for layer in mine if layer.name.startswith(f"{p}dropout_")],
+                model.get_layer(f"{p}logits"),
+            )
+        )
+    return members
+
+
+def _combine(model: keras.Model, member_logits: list, each_member: bool = False):
+    """The model's logits from its networks': the one network's, their average's, or with
+    `each_member` all of them stacked (EachMember)."""
+    if len(member_logits) == 1:
+        return member_logits[0]
+    if each_member:
+        return EachMember(name="each_member", dtype="float32")(member_logits)
+    return model.get_layer("logits")(member_logits)
+
+
+def training_model(model: keras.Model, config, each_member: bool = False) -> keras.Model:
     """Logits for the loss. With batches that carry the state ("streams", "shuffled_streams") the
     input has a fixed batch size and each recurrent layer carries its state across batches
-    (reset with `reset_states`)."""
+    (reset with `reset_states`). With several networks (--members) the logits are those of
+    their average, or with `each_member` each network's (EachMember), for training."""
+    members = _members(model)
     if not data.carries_state(config.batching):
-        return keras.Model(model.input, model.get_layer("logits").output, name="text_lstm_train")
-    lookup, embedding, rnns, dropouts = _parts(model)
+        logits = _combine(model, [member.logits.output for member in members], each_member)
+        return keras.Model(model.input, logits, name="text_lstm_train")
     codes = keras.Input(batch_shape=(config.batch_size, config.window), dtype="int32")
-    h = model.get_layer("input_dropout")(embedding(lookup(codes)))
-    for i, (rnn, dropout) in enumerate(zip(rnns, dropouts, strict=True)):
-        carried = CarriedState(
-            rnn, config.batch_size, config.state_reset, config.seed + i, name=f"carried_{i}"
-        )
-        h = dropout(carried(h))
-    logits = model.get_layer("logits")(h)
-    return keras.Model(codes, logits, name="text_lstm_streams")
+    ids = model.get_layer("lookup")(codes)
+    outputs = []
+    for m, member in enumerate(members):
+        h = member.input_dropout(member.embedding(ids))
+        for i, (rnn, dropout) in enumerate(zip(member.rnns, member.dropouts, strict=True)):
+            k = m * len(member.rnns) + i
+            p = member_prefix(len(members), m)
+            carried = CarriedState(
+                rnn, config.batch_size, config.state_reset, config.seed + k, name=f"{p}carried_{i}"
+            )
+            h = dropout(carried(h))
+        outputs.append(member.logits(h))
+    return keras.Model(codes, _combine(model, outputs, each_member), name="text_lstm_streams")
 
 
 def reset_states(model: keras.Model) -> None:
@@ -339,18 +422,19 @@ def reset_states(model: keras.Model) -> None:
 def sampler(model: keras.Model) -> tuple[keras.Model, list[tuple[int, ...]]]:
     """(codes, *states) -> (probabilities after the last code, *new states), and the shapes of
     the states (without the batch axis); a zero state starts a new text."""
-    lookup, embedding, rnns, _ = _parts(model)
     codes = keras.Input(shape=(None,), dtype="int32", name="codes")
-    h = embedding(lookup(codes))
-    inputs, outputs = [codes], []
-    for rnn in rnns:
-        n = 2 if isinstance(rnn, layers.LSTM) else 1
-        start = [keras.Input(shape=(rnn.units,), name=f"{rnn.name}_state_{k}") for k in range(n)]
-        h, *states = rnn(h, initial_state=start)
-        inputs += start
-        outputs += states
-    last = h[:, -1:, :]
-    probabilities = model.get_layer("probabilities")(model.get_layer("logits")(last))
+    ids = model.get_layer("lookup")(codes)
+    inputs, outputs, member_logits = [codes], [], []
+    for member in _members(model):
+        h = member.embedding(ids)
+        for rnn in member.rnns:
+            n = 2 if isinstance(rnn, layers.LSTM) else 1
+            start = [keras.Input((rnn.units,), name=f"{rnn.name}_state_{k}") for k in range(n)]
+            h, *states = rnn(h, initial_state=start)
+            inputs += start
+            outputs += states
+        member_logits.append(member.logits(h[:, -1:, :]))
+    probabilities = model.get_layer("probabilities")(_combine(model, member_logits))
     state_shapes = [tuple(s.shape[1:]) for s in inputs[1:]]
     step = keras.Model(inputs, [probabilities[:, 0, :], *outputs], name="text_lstm_step")
     return step, state_shapes

@@ -114,16 +114,22 @@ class KeepBest:
         return True
 
 
-def penalized_crossentropy(penalty: float):
-    """The training loss of --confidence_penalty: nats per character less `penalty` x the
-    entropy of the predicted distribution (Pereyra et al. 2017), which holds back the
-    overconfident predictions an overfitting model makes (EXPERIMENTS.md: a confidence
-    penalty)."""
+def training_loss(penalty: float = 0.0):
+    """Nats per character; with several networks (--members: logits (batch, time, members,
+    vocabulary)) each network's against the same labels, averaged, so that each learns on its
+    own as if alone. With --confidence_penalty, less `penalty` x the entropy of the predicted
+    distribution (Pereyra et al. 2017), which holds back the overconfident predictions an
+    overfitting model makes (EXPERIMENTS.md: a confidence penalty)."""
+    ops = keras.ops
 
     def loss(labels, logits):
+        if len(logits.shape) == len(labels.shape) + 2:  # one label for every network's logits
+            labels = ops.broadcast_to(ops.expand_dims(labels, -1), ops.shape(logits)[:-1])
         nats = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-        log_p = keras.ops.log_softmax(logits, axis=-1)
-        return nats + penalty * keras.ops.sum(keras.ops.exp(log_p) * log_p, axis=-1)
+        if not penalty:
+            return nats
+        log_p = ops.log_softmax(logits, axis=-1)
+        return nats + penalty * ops.sum(ops.exp(log_p) * log_p, axis=-1)
 
     return loss
 
@@ -167,7 +173,7 @@ def train_and_evaluate(
     Path(workdir, "vocabulary.json").write_text(json.dumps(vocabulary) + "\n")
 
     model = build_model(config, vocabulary)
-    trainer = training_model(model, config)
+    trainer = training_model(model, config, each_member=True)
     eval_config, val_x, val_y = held_out_streams(config, val_codes, vocabulary)
     streams = eval_config.batch_size
     evaluator = training_model(model, eval_config)
@@ -176,16 +182,18 @@ def train_and_evaluate(
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     jit = runtime.jit_compile(config.jit_compile)
     penalty = config.confidence_penalty  # with one, the loss is not nats: a metric keeps them
-    in_nats = [keras.metrics.SparseCategoricalCrossentropy(name=NATS, from_logits=True)]
+    in_nats = [keras.metrics.MeanMetricWrapper(training_loss(), name=NATS)]
     trainer.compile(
         optimizer=build_optimizer(
             config.optimizer,
             config.learning_rate,
-            clipnorm=config.clipnorm or None,
+            # the loss averages the networks': each one's gradient is 1/members of what it would
+            # be alone, so its clip is too (Adam's steps do not depend on the gradient's scale)
+            clipnorm=config.clipnorm / config.members or None,
             weight_decay=config.weight_decay,
             ema=config.ema,
         ),
-        loss=penalized_crossentropy(penalty) if penalty else loss,
+        loss=training_loss(penalty),
         metrics=in_nats if penalty else None,
         jit_compile=jit,
     )

@@ -27,7 +27,7 @@ from .model import (
     training_model,
 )
 from .sampling import Writer, pick
-from .train import held_out_loss, penalized_crossentropy, train_and_evaluate
+from .train import held_out_loss, train_and_evaluate, training_loss
 
 VERSE = (
     "First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
@@ -112,10 +112,10 @@ def test_update_bias_starts_every_gru_layer_keeping_its_state(weight_drop):
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(lstm.cell.bias)[8:16], 1.0)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_carried_state_equals_one_long_sequence(cell):
+@pytest.mark.parametrize("cell, members", [("lstm", 1), ("gru", 1), ("gru", 2)])
+def test_carried_state_equals_one_long_sequence(cell, members):
     """Two chunks with the state carried give what one pass over both chunks gives."""
-    config = small(cell=cell, layers=2, units=8, batch_size=2, window=5)
+    config = small(cell=cell, layers=2, units=8, batch_size=2, window=5, members=members)
     model = _model(config)
     streams = training_model(model, config)
     codes = np.random.default_rng(0).integers(97, 105, size=(2, 10)).astype("int32")
@@ -127,7 +127,7 @@ def test_carried_state_equals_one_long_sequence(cell):
     np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-5)
     reset_states(streams)
     np.testing.assert_allclose(streams.predict_on_batch(codes[:, :5]), first, atol=1e-6)
-    assert sum(isinstance(layer, CarriedState) for layer in streams.layers) == 2
+    assert sum(isinstance(layer, CarriedState) for layer in streams.layers) == 2 * members
 
 
 def test_state_reset_starts_streams_from_zero_in_training_only():
@@ -268,8 +268,9 @@ def test_weight_drop_drops_recurrent_weights_once_per_batch(cell, tmp_path):
     )
 
 
-def test_one_step_at_a_time_equals_the_whole_sequence():
-    config = small(units=8)
+@pytest.mark.parametrize("members", [1, 2])
+def test_one_step_at_a_time_equals_the_whole_sequence(members):
+    config = small(units=8, members=members)
     model = _model(config)
     step, shapes = sampler(model)
     codes = data.encode("badcafe")[None]
@@ -279,6 +280,33 @@ def test_one_step_at_a_time_equals_the_whole_sequence():
         probabilities, *states = step.predict_on_batch([codes[:, t : t + 1], *states])
         np.testing.assert_allclose(probabilities[0], whole[t], atol=1e-5)
     np.testing.assert_allclose(whole.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_members_average_their_probabilities_and_each_learns_as_if_alone():
+    """--members 2: the model's probabilities are the mean of its two networks'; in training each
+    network takes the step it would take alone (its gradient halved by the mean of the losses:
+    SGD at twice the rate moves it as SGD alone would)."""
+    config = small(units=8, members=2, batching="windows")
+    model = _model(config)
+    names = ["embedding", "gru_0", "logits"]
+    codes = np.random.default_rng(0).integers(97, 105, size=(4, 12)).astype("int32")
+    each = keras.Model(model.input, [model.get_layer(f"member_{m}_logits").output for m in (0, 1)])
+    p = [keras.ops.convert_to_numpy(keras.ops.softmax(x)) for x in each.predict_on_batch(codes)]
+    np.testing.assert_allclose(model.predict_on_batch(codes), (p[0] + p[1]) / 2, atol=1e-6)
+    assert np.abs(p[0] - p[1]).max() > 1e-3  # two networks, started apart
+
+    alone = _model(small(units=8, batching="windows"))
+    for name in names:
+        alone.get_layer(name).set_weights(model.get_layer(f"member_0_{name}").get_weights())
+    labels = data.to_ids(codes, "abcdefgh")
+    for net, rate, each_member in ((model, 0.2, True), (alone, 0.1, False)):
+        trainer = training_model(net, config, each_member=each_member)
+        trainer.compile(optimizer=keras.optimizers.SGD(rate), loss=training_loss())
+        trainer.train_on_batch(codes, labels)
+    for name in names:
+        for a, b in zip(model.get_layer(f"member_0_{name}").get_weights(),
+                        alone.get_layer(name).get_weights(), strict=True):  # fmt: skip
+            np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_pick_respects_temperature_top_k_and_never_writes_unknown():
@@ -472,7 +500,7 @@ def test_confidence_penalty_is_nats_less_the_entropy():
     p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     nats = -np.log(np.take_along_axis(p, labels[..., None], -1)[..., 0])
     entropy = -(p * np.log(p)).sum(-1)
-    got = keras.ops.convert_to_numpy(penalized_crossentropy(0.25)(labels, logits))
+    got = keras.ops.convert_to_numpy(training_loss(0.25)(labels, logits))
     np.testing.assert_allclose(got, nats - 0.25 * entropy, rtol=1e-5)
     assert got[0, 1] == pytest.approx(np.log(3) - 0.25 * np.log(3), rel=1e-5)  # uniform
 
@@ -499,6 +527,26 @@ def test_the_temperature_diagnostic_at_one_is_the_runs_own_held_out_loss(quick_r
     assert len(set(scores.values())) == len(scores)  # each temperature changes the loss
 
 
+def test_the_ensemble_report_averages_probabilities_and_of_one_run_twice_is_that_run(
+    quick_run, capsys
+):
+    from benchmarks import text_ensemble
+
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    q = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])
+    got = text_ensemble.ensemble_log_probabilities([np.log(p), np.log(q)])
+    np.testing.assert_allclose(np.exp(got), (p + q) / 2, rtol=1e-12)
+    workdir, text, metrics = quick_run
+    save_config(small(text=str(text)), workdir / "config.json")  # as run_directory writes it
+    text_ensemble.main([str(workdir), str(workdir)])
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("the 2 averaged: ")
+    assert float(last.split()[3]) == pytest.approx(metrics["val_loss"], abs=2e-4)
+    with pytest.raises(SystemExit) as info:
+        text_ensemble.main([str(workdir)])
+    assert info.value.code == 2
+
+
 def test_the_temperature_report_marks_the_lowest_and_warns_at_the_end_of_the_range():
     from benchmarks.text_temperature import report
 
@@ -522,7 +570,8 @@ def _saved_model_loss(config, workdir, parts) -> float:
 def test_reported_loss_is_the_saved_models_with_averaged_weights(tmp_path):
     """metrics.json's val_loss, taken from the last epoch's measurement (not measured again),
     is what the saved model scores on the held-out text, averaged weights and all."""
-    config = small(text=str(write_text(tmp_path / "verse.txt")), ema=0.9, sample_length=0)
+    config = small(text=str(write_text(tmp_path / "verse.txt")), ema=0.9, sample_length=0,
+                   members=2)  # fmt: skip
     (tmp_path / "run").mkdir()
     parts = {}
     metrics = train_and_evaluate(config, tmp_path / "run", verbose=0, parts=parts)
@@ -680,7 +729,7 @@ def test_quick_run_and_predict_on_jax_without_tensorflow(tmp_path):
     swapped in for each epoch's measurement, where JAX may donate buffers."""
     text = write_text(tmp_path / "verse.txt")
     regularized = ["--ema=0.9", "--weight_decay=0.1", "--input_dropout=0.1", "--weight_drop=0.2"]
-    regularized += ["--keep_best=true"]  # saves the averaged weights
+    regularized += ["--keep_best=true", "--members=2"]  # saves the averaged weights
     done = run_module(
         f"{__package__}.train",
         ["--quick", f"--text={text}", f"--runs_dir={tmp_path}", "--sample_length=0", *regularized],
