@@ -59,7 +59,8 @@ if want text_sweep; then
   # where the first weights count nothing). Tried before: weight drop and width
   # (benchmarks/results/gpu.md's fourth session); a longer average, no better with the penalty.
   # Side by side each run gets a share of the card: for the goal itself, run one entry alone
-  # (TEXT_SWEEP="cp2_alone:--confidence_penalty=0.2", as gpu.md's prepared call does).
+  # (TEXT_SWEEP="m2_cp2:--members=2 --confidence_penalty=0.2", as gpu.md's prepared call does:
+  # two networks averaged, with the penalty).
   sweep=${TEXT_SWEEP:-"preset:;cp2:--confidence_penalty=0.2;cp1:--confidence_penalty=0.1"}
   IFS=';' read -ra entries <<< "$sweep"
   names=()
