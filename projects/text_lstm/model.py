@@ -360,6 +360,7 @@ class Member(NamedTuple):
 
 
 def _members(model: keras.Model) -> list[Member]:
+    """The networks of a model built by build_model, found by their layers' names."""
     count = sum(isinstance(layer, layers.Embedding) for layer in model.layers)
     members = []
     for m in range(count):
