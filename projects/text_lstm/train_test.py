@@ -542,9 +542,14 @@ def test_the_ensemble_report_averages_probabilities_and_of_one_run_twice_is_that
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("the 2 averaged: ")
     assert float(last.split()[3]) == pytest.approx(metrics["val_loss"], abs=2e-4)
-    with pytest.raises(SystemExit) as info:
-        text_ensemble.main([str(workdir)])
-    assert info.value.code == 2
+    unfinished = workdir.parent / "unfinished"  # a run killed before it saved its model
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text((workdir / "config.json").read_text())
+    for runs_given in ([str(workdir)], [str(workdir), str(unfinished)]):
+        with pytest.raises(SystemExit) as info:
+            text_ensemble.main(runs_given)
+        assert info.value.code == 2
+    assert "did not finish" in capsys.readouterr().err
 
 
 def test_the_temperature_report_marks_the_lowest_and_warns_at_the_end_of_the_range():
