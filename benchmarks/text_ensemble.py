@@ -12,17 +12,13 @@ import argparse
 import math
 
 import numpy as np
+from scipy.special import log_softmax, logsumexp
 
 from common import runs
 from common.errors import UserError, main_guard
 from projects.text_lstm import NAME
 
 from .text_temperature import held_out_logits
-
-
-def log_probabilities(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def nats(log_p: np.ndarray, labels: np.ndarray) -> float:
@@ -32,9 +28,7 @@ def nats(log_p: np.ndarray, labels: np.ndarray) -> float:
 
 def ensemble_log_probabilities(each: list[np.ndarray]) -> np.ndarray:
     """log of the mean of the probabilities, from each run's log-probabilities."""
-    stacked = np.stack(each)
-    top = stacked.max(axis=0)
-    return top + np.log(np.exp(stacked - top).mean(axis=0))
+    return logsumexp(np.stack(each), axis=0) - math.log(len(each))
 
 
 @main_guard
@@ -56,7 +50,7 @@ def main(argv=None) -> None:
                 "--val_chars"
             )
         labels = y
-        each.append(log_probabilities(logits))
+        each.append(log_softmax(logits, axis=-1))
         print(f"{workdir}: {nats(each[-1], labels):.4f} nats per character", flush=True)
     mixed = nats(ensemble_log_probabilities(each), labels)
     bits = mixed / math.log(2)
