@@ -17,7 +17,8 @@ import numpy as np
 
 from common import runs
 from common.config import load_config
-from common.errors import UserError, main_guard
+from common.errors import main_guard
+from common.export import require_finished
 from projects.text_lstm import NAME, data
 from projects.text_lstm.config import Config
 from projects.text_lstm.model import reset_states, training_model
@@ -37,11 +38,7 @@ def losses_at(logits: np.ndarray, labels: np.ndarray, temperatures=TEMPERATURES)
 
 def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
     """The saved model's logits over the run's held-out text, read as the run measured it."""
-    if not all((workdir / name).exists() for name in ("metrics.json", "model.keras")):
-        raise UserError(
-            f"{workdir} did not finish (it has no metrics.json or model.keras): continue it "
-            "with `--resume`, or give a finished run"
-        )
+    require_finished(workdir)
     config = load_config(Config, workdir / "config.json")
     vocabulary = json.loads((workdir / "vocabulary.json").read_text())
     val = data.encode(data.load_corpus(config).val)

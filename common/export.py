@@ -101,18 +101,22 @@ def load_exported(workdir: Path):
     return predict
 
 
-def load_for_inference(workdir: Path):
-    """A predict function from export/ when present (and TensorFlow is), else from model.keras.
-
-    Only a finished run (one with metrics.json) is served: a run in progress, killed or failed
-    may hold a half-trained model.
-    """
+def require_finished(workdir: Path) -> None:
+    """A one-line error unless the run directory finished (has metrics.json, written after its
+    model): a run in progress, killed or failed may hold a half-trained model, or none."""
     workdir = Path(workdir)
     if workdir.is_dir() and not (workdir / "metrics.json").exists():
         raise UserError(
             f"{workdir} did not finish (it has no metrics.json): continue it with "
             "`--resume`, or give another run with --run"
         )
+
+
+def load_for_inference(workdir: Path):
+    """A predict function from export/ when present (and TensorFlow is), else from model.keras.
+    Only a finished run is served (`require_finished`)."""
+    workdir = Path(workdir)
+    require_finished(workdir)
     if (workdir / EXPORT_DIR / "saved_model.pb").exists() and has_tensorflow():
         return load_exported(workdir)
     if (workdir / MODEL_FILE).exists():

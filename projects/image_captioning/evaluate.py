@@ -126,12 +126,12 @@ def score_run(workdir, beam: int) -> dict:
     import keras
 
     from common.config import load_config
-    from common.export import load_for_inference
+    from common.export import require_finished
 
     from . import data, decoding, model  # noqa: F401  (the decoder)
     from .config import Config
 
-    load_for_inference(workdir)  # a one-line error for a run that did not finish
+    require_finished(workdir)
     config = load_config(Config, workdir / "config.json")
     test = data.load(config).test
     captioner = keras.saving.load_model(workdir / "model.keras")

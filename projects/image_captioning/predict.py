@@ -17,7 +17,7 @@ import numpy as np
 from common import runs
 from common.config import Parser
 from common.errors import main_guard
-from common.export import load_for_inference
+from common.export import load_for_inference, require_finished
 
 from . import NAME, data
 from . import model as _model  # noqa: F401  (registers the decoder layer)
@@ -44,7 +44,7 @@ def captions(workdir, images: list[np.ndarray], beam: int = 1) -> list[str]:
 
     from . import decoding
 
-    load_for_inference(workdir)  # raises the "did not finish" error for an unfinished run
+    require_finished(workdir)
     captioner = keras.saving.load_model(workdir / "model.keras")
     vocabulary = data.Vocabulary(captioner.get_layer("decoder").vocabulary)
     return [

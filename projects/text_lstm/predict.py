@@ -17,7 +17,7 @@ import sys
 from common import runs
 from common.config import Parser
 from common.errors import UserError, main_guard
-from common.export import load_for_inference
+from common.export import load_for_inference, require_finished
 
 from . import NAME
 from .sampling import Writer, write_with_export
@@ -64,8 +64,7 @@ def characters(
 
     from . import model as _registers  # noqa: F401  (the lookup layer of model.keras)
 
-    if not (workdir / "metrics.json").exists():
-        load_for_inference(workdir)  # raises the "did not finish" error
+    require_finished(workdir)
     model = keras.saving.load_model(workdir / "model.keras")
     return Writer(model).write(prompt, length, temperature, top_k, seed)
 
