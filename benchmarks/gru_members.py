@@ -1,0 +1,144 @@
+"""Where the time of two networks in one process goes (text_lstm's --members=2) on a CPU.
+
+    KERAS_BACKEND=jax python -m benchmarks.gru_members [--rounds 3] [--repeats 20]
+
+JAX only. Two parts, each on the default configuration's sizes (16 streams of 100 characters,
+GRU(448)):
+
+1. Milliseconds per training step of the default training model with one network and with two
+   (`--members=2`, trained as `make text` trains them), alternating in one process.
+2. The recurrent loop alone (`_gru_states`' forward and backward pass, the step's largest part):
+   one network; two in turn in one compiled function, as a step of `--members=2` runs them; two
+   at once, each on its own host device (XLA's CPU runtime made to show two devices); and one
+   network's 16 streams split 8 + 8 over the two devices. With XLA's own threads for the
+   products turned off (`XLA_FLAGS=--xla_cpu_multi_thread_eigen=false`) the loop takes as long:
+   the products of one network run on one core.
+"""
+
+import os
+
+# before JAX's runtime starts (at its first array): the CPU shown as two devices
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
+).strip()
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import jax  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from jax.sharding import Mesh, NamedSharding  # noqa: E402
+from jax.sharding import PartitionSpec as P  # noqa: E402
+
+from common.optimizers import build_optimizer  # noqa: E402
+from projects.text_lstm import data, model  # noqa: E402
+from projects.text_lstm.config import Config  # noqa: E402
+from projects.text_lstm.train import training_loss  # noqa: E402
+
+WARM_UP = 5
+
+
+def step_ms(config: Config, args) -> dict[str, list[float]]:
+    """Milliseconds per training step with one network and with two, alternating."""
+    corpus = data.load_corpus(dataclasses.replace(config, train_chars=1_000_000))
+    vocabulary = data.vocabulary(corpus.train)
+    codes = data.encode(corpus.train)
+    batches = data.Batches(codes, data.to_ids(codes, vocabulary), config, config.seed)
+    steps = [batches[i] for i in range(WARM_UP + args.steps * args.rounds)]
+    trainers = {}
+    for members in (1, 2):
+        c = dataclasses.replace(config, members=members)
+        trainer = model.training_model(model.build_model(c, vocabulary), c, each_member=True)
+        trainer.compile(
+            optimizer=build_optimizer(c.optimizer, c.learning_rate, clipnorm=c.clipnorm / members),
+            loss=training_loss(),
+        )
+        for x, y in steps[:WARM_UP]:
+            trainer.train_on_batch(x, y)
+        trainers[f"{members} network{'s' * (members > 1)}"] = trainer
+    ms = {name: [] for name in trainers}
+    for r in range(args.rounds):
+        chunk = steps[WARM_UP + r * args.steps :][: args.steps]
+        for name, trainer in trainers.items():
+            start = time.perf_counter()
+            for x, y in chunk:
+                loss = trainer.train_on_batch(x, y)
+            float(loss)  # waits for the last step
+            ms[name].append((time.perf_counter() - start) / args.steps * 1000)
+    return ms
+
+
+def loop_ms(config: Config, args) -> dict[str, list[float]]:
+    """Milliseconds of the recurrent loop's forward and backward pass, in four arrangements."""
+    t, b, u = config.window, config.batch_size, config.units
+    rng = np.random.default_rng(0)
+
+    def draw(*shape):
+        return (rng.normal(size=shape) * 0.05).astype("float32")
+
+    nets = [(draw(t, b, 3 * u), draw(b, u), draw(u, 3 * u), draw(3 * u)) for _ in range(2)]
+    upstream = draw(t, b, u)
+
+    def one(projected, h0, recurrent, bias, up):
+        return jax.numpy.sum(model._gru_states(projected, h0, recurrent, bias) * up)
+
+    grad = jax.jit(jax.grad(one, argnums=(0, 1, 2, 3)))
+    in_turn = jax.jit(jax.grad(lambda a, c, up: one(*a, up) + one(*c, up), argnums=(0, 1)))
+    devices = jax.devices()[:2]
+    placed = [jax.device_put((*net, upstream), d) for net, d in zip(nets, devices, strict=True)]
+
+    def shard(spec):
+        return NamedSharding(Mesh(np.array(devices), ("streams",)), spec)
+
+    split = jax.device_put(
+        (*nets[0], upstream),
+        (shard(P(None, "streams")), shard(P("streams")), shard(P()), shard(P()),
+         shard(P(None, "streams"))),
+    )  # fmt: skip
+    forms = {
+        "one network": lambda: grad(*nets[0], upstream),
+        "two in turn": lambda: in_turn(nets[0], nets[1], upstream),
+        "two at once, a device each": lambda: [grad(*p) for p in placed],
+        "one, streams split over two devices": lambda: grad(*split),
+    }
+    ms = {name: [] for name in forms}
+    for f in forms.values():
+        jax.block_until_ready(f())
+    for _ in range(args.rounds):
+        for name, f in forms.items():
+            start = time.perf_counter()
+            for _ in range(args.repeats):
+                out = f()
+            jax.block_until_ready(out)
+            ms[name].append((time.perf_counter() - start) / args.repeats * 1000)
+    return ms
+
+
+def show(title: str, ms: dict[str, list[float]]) -> None:
+    base = statistics.median(next(iter(ms.values())))
+    print(title)
+    for name, values in ms.items():
+        each = " ".join(f"{v:.0f}" for v in values)
+        median = statistics.median(values)
+        print(f"  {name:36s} median {median:6.1f} ms  x{median / base:.2f}  ({each})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20, help="training steps a round")
+    parser.add_argument("--repeats", type=int, default=20, help="loops a round")
+    args = parser.parse_args()
+    if keras.backend.backend() != "jax":
+        raise SystemExit("gru_members measures JAX's CPU runtime: run it with KERAS_BACKEND=jax")
+    config = Config()
+    print(f"keras {keras.__version__}, jax {jax.__version__}, {os.cpu_count()} CPUs")
+    show("training step (one process):", step_ms(config, args))
+    show("recurrent loop, forward and backward:", loop_ms(config, args))
+
+
+if __name__ == "__main__":
+    main()
