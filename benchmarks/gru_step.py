@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
-    config = dataclasses.replace(Config(), train_chars=1_000_000)
+    config = dataclasses.replace(Config(), train_chars=1_000_000, members=1)  # one network's step
     corpus = data.load_corpus(config)
     vocabulary = data.vocabulary(corpus.train)
     codes = data.encode(corpus.train)

@@ -1,11 +1,12 @@
 """text_lstm against the keras-io character LSTM, for the same minutes, on the same split.
 
-    KERAS_BACKEND=jax python -m benchmarks.text_reference [--minutes 14] [--marks 1,2,4,7,10,14]
+    KERAS_BACKEND=tensorflow python -m benchmarks.text_reference [--minutes 15] [--marks 1,...]
 
-The reference is the configuration of keras-io's "Character-level text generation with LSTM":
-one-hot windows of 40 characters taken every 3 characters, LSTM(128), a softmax over the
-characters, RMSprop(0.01), batch 128; it predicts the one character after each window. Both train
-on the same training plays for the same wall time. At each mark (minutes of training) both are
+On TensorFlow, as `make text` runs the template (`make bench` sets it). The reference is the
+configuration of keras-io's "Character-level text generation with LSTM": one-hot windows of
+40 characters taken every 3 characters, LSTM(128), a softmax over the characters,
+RMSprop(0.01), batch 128; it predicts the one character after each window. Both train on the
+same training plays for the same wall time. At each mark (minutes of training) both are
 measured on the first VAL_MARK_CHARS of the held-out plays (the template reading them as 16
 streams with its state carried, the reference with its 40 characters of context, as each is
 used); at the end, on the whole held-out text (the template as its runs measure it). Prints a
@@ -186,7 +187,7 @@ def run_template(config: Config, corpus, minutes: float, marks, keep: str = "") 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--minutes", type=float, default=14.0, help="training time of each")
+    parser.add_argument("--minutes", type=float, default=15.0, help="training time of each")
     parser.add_argument("--marks", default="1,2,4,7,10,14", help="minutes at which to measure")
     parser.add_argument("--train_chars", type=int, default=0, help="(0: all; for a dry run)")
     parser.add_argument("--keep", default="", help="a new folder to keep the template's run in")

@@ -23,7 +23,7 @@ class Config:
     units: int = 448  # a little narrower than an LSTM(384)'s cost: more characters in 15 minutes
     update_bias: float = 0.0  # the GRU's update gates' first bias: 0 (Keras's) keeps about half
     embedding_dim: int = 64  # about as many as there are characters
-    members: int = 1  # networks side by side, averaged: 2 halve each one's CPU minutes (README)
+    members: int = 2  # networks averaged; on TensorFlow the two train at once, a core each
     dropout: float = 0.0  # 2-3 passes over 4.5M characters do not overfit; 0.2-0.3 for more
     input_dropout: float = 0.0  # dropout on the embedded characters, before the first layer
     recurrent_dropout: float = 0.0  # drops parts of the fed-back state (one mask per window)
@@ -40,7 +40,7 @@ class Config:
     weight_decay: float = 0.0  # decoupled (AdamW's): weights shrink by this x the rate each step
     ema: float = 0.0  # momentum of a moving average of the weights, measured and saved (0: none)
     confidence_penalty: float = 0.0  # loss less this x each prediction's entropy (0: none)
-    epochs: int = 3  # passes over the text: 8-11 minutes here; a 4th overfits (EXPERIMENTS.md)
+    epochs: int = 3  # a bound: two networks pass about twice in the 15 minutes here (README)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
     backup_minutes: float = 2.0  # back up this often, within an epoch or at its end (0: each end)
@@ -81,7 +81,7 @@ class Config:
 
     PRESETS: ClassVar[dict[str, dict]] = {
         # the LSTM of about the default GRU's cost (EXPERIMENTS.md: 1.479 nats in 12.9 minutes)
-        "lstm": {"cell": "lstm", "units": 384},
+        "lstm": {"cell": "lstm", "units": 384, "members": 1},
         # one GPU: two wide GRU layers, dropout, weight decay, weight drop and averaged
         # weights, on wide batches of random windows, XLA, the best epoch kept (benchmarks/gpu.sh;
         # README: this run reached 1.3138 nats on an H200, the lowest of every GPU run so far)
@@ -89,6 +89,7 @@ class Config:
             "cell": "gru",  # named: every GPU figure so far is of GRU layers (README)
             "layers": 2,
             "units": 1536,
+            "members": 1,  # as measured (the next GPU call tries 2: gpu.md)
             "dropout": 0.3,
             "input_dropout": 0.2,
             "weight_decay": 0.3,

@@ -36,7 +36,8 @@ VERSE = (
 
 
 def small(**changes) -> Config:
-    return dataclasses.replace(Config().quick(), **changes)
+    """The quick configuration, one network unless `members` is given (its layers' names)."""
+    return dataclasses.replace(Config().quick(), **{"members": 1, **changes})
 
 
 def write_text(path, repeats=200):
@@ -477,7 +478,7 @@ def quick_run(tmp_path_factory):
     text = write_text(folder / "verse.txt")
     workdir = folder / "run"
     workdir.mkdir()
-    config = small(text=str(text))
+    config = small(text=str(text), members=Config().members)  # the default's networks
     return workdir, text, train_and_evaluate(config, workdir, verbose=0)
 
 
