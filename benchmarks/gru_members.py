@@ -33,21 +33,16 @@ import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
+from benchmarks.gru_step import WARM_UP, alternating_ms, first_batches  # noqa: E402
 from common.optimizers import build_optimizer  # noqa: E402
-from projects.text_lstm import data, model  # noqa: E402
+from projects.text_lstm import model  # noqa: E402
 from projects.text_lstm.config import Config  # noqa: E402
 from projects.text_lstm.train import training_loss  # noqa: E402
-
-WARM_UP = 5
 
 
 def step_ms(config: Config, args) -> dict[str, list[float]]:
     """Milliseconds per training step with one network and with two, alternating."""
-    corpus = data.load_corpus(dataclasses.replace(config, train_chars=1_000_000))
-    vocabulary = data.vocabulary(corpus.train)
-    codes = data.encode(corpus.train)
-    batches = data.Batches(codes, data.to_ids(codes, vocabulary), config, config.seed)
-    steps = [batches[i] for i in range(WARM_UP + args.steps * args.rounds)]
+    vocabulary, steps = first_batches(config, WARM_UP + args.steps * args.rounds)
     trainers = {}
     for members in (1, 2):
         c = dataclasses.replace(config, members=members)
@@ -56,19 +51,8 @@ def step_ms(config: Config, args) -> dict[str, list[float]]:
             optimizer=build_optimizer(c.optimizer, c.learning_rate, clipnorm=c.clipnorm / members),
             loss=training_loss(),
         )
-        for x, y in steps[:WARM_UP]:
-            trainer.train_on_batch(x, y)
         trainers[f"{members} network{'s' * (members > 1)}"] = trainer
-    ms = {name: [] for name in trainers}
-    for r in range(args.rounds):
-        chunk = steps[WARM_UP + r * args.steps :][: args.steps]
-        for name, trainer in trainers.items():
-            start = time.perf_counter()
-            for x, y in chunk:
-                loss = trainer.train_on_batch(x, y)
-            float(loss)  # waits for the last step
-            ms[name].append((time.perf_counter() - start) / args.steps * 1000)
-    return ms
+    return alternating_ms(trainers, steps, args.rounds)
 
 
 def loop_ms(config: Config, args) -> dict[str, list[float]]:

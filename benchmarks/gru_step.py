@@ -61,31 +61,44 @@ def matmul_rate(config: Config, repeats: int = 20) -> float:
     return 2 * config.batch_size * config.units * 3 * config.units * config.window / seconds / 1e9
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=12)
-    parser.add_argument("--steps", type=int, default=20)
-    args = parser.parse_args()
-    config = dataclasses.replace(Config(), train_chars=1_000_000, members=1)  # one network's step
-    corpus = data.load_corpus(config)
+def first_batches(config: Config, count: int) -> tuple[str, list]:
+    """The vocabulary of the first million training characters and their first `count` batches."""
+    corpus = data.load_corpus(dataclasses.replace(config, train_chars=1_000_000))
     vocabulary = data.vocabulary(corpus.train)
     codes = data.encode(corpus.train)
     batches = data.Batches(codes, data.to_ids(codes, vocabulary), config, config.seed)
-    steps = [batches[i] for i in range(WARM_UP + args.steps * args.rounds)]
-    forms = {"keras": keras.layers.GRU, "fast": model.FastGRU}
-    trainers = {name: trainer(config, vocabulary, cell) for name, cell in forms.items()}
+    return vocabulary, [batches[i] for i in range(count)]
+
+
+def alternating_ms(trainers: dict, steps: list, rounds: int) -> dict[str, list[float]]:
+    """Each compiled trainer warmed up on the first WARM_UP steps; then, in each round, each
+    trains on the round's share of the rest in turn: milliseconds per step, a list per trainer."""
     for built in trainers.values():
         for x, y in steps[:WARM_UP]:
             built.train_on_batch(x, y)
+    per_round = (len(steps) - WARM_UP) // rounds
     ms = {name: [] for name in trainers}
-    for r in range(args.rounds):
-        chunk = steps[WARM_UP + r * args.steps :][: args.steps]
+    for r in range(rounds):
+        chunk = steps[WARM_UP + r * per_round :][:per_round]
         for name, built in trainers.items():
             start = time.perf_counter()
             for x, y in chunk:
                 loss = built.train_on_batch(x, y)
             float(loss)  # waits for the last step
-            ms[name].append((time.perf_counter() - start) / args.steps * 1000)
+            ms[name].append((time.perf_counter() - start) / per_round * 1000)
+    return ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    config = dataclasses.replace(Config(), members=1)  # one network's step
+    vocabulary, steps = first_batches(config, WARM_UP + args.steps * args.rounds)
+    forms = {"keras": keras.layers.GRU, "fast": model.FastGRU}
+    trainers = {name: trainer(config, vocabulary, cell) for name, cell in forms.items()}
+    ms = alternating_ms(trainers, steps, args.rounds)
     print(f"keras {keras.__version__} on {keras.backend.backend()}, ms per training step:")
     for name, values in ms.items():
         each = " ".join(f"{v:.0f}" for v in values)
