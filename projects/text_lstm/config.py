@@ -80,7 +80,7 @@ class Config:
     }
 
     PRESETS: ClassVar[dict[str, dict]] = {
-        # the LSTM of about the default GRU's cost (EXPERIMENTS.md: 1.479 nats in 12.9 minutes)
+        # one LSTM of about one default GRU's cost (EXPERIMENTS.md: 1.479 nats in 12.9 minutes)
         "lstm": {"cell": "lstm", "units": 384, "members": 1},
         # one GPU: two wide GRU layers, dropout, weight decay, weight drop and averaged
         # weights, on wide batches of random windows, XLA, the best epoch kept (benchmarks/gpu.sh;
