@@ -1,18 +1,19 @@
 """Where the time of two networks in one process goes (text_lstm's --members=2) on a CPU.
 
     KERAS_BACKEND=jax python -m benchmarks.gru_members [--rounds 3] [--repeats 20]
+    KERAS_BACKEND=tensorflow python -m benchmarks.gru_members     # the first part only
 
-JAX only. Two parts, each on the default configuration's sizes (16 streams of 100 characters,
-GRU(448)):
+Two parts, each on the default configuration's sizes (16 streams of 100 characters, GRU(448)):
 
 1. Milliseconds per training step of the default training model with one network and with two
-   (`--members=2`, trained as `make text` trains them), alternating in one process.
-2. The recurrent loop alone (`_gru_states`' forward and backward pass, the step's largest part):
-   one network; two in turn in one compiled function, as a step of `--members=2` runs them; two
-   at once, each on its own host device (XLA's CPU runtime made to show two devices); and one
-   network's 16 streams split 8 + 8 over the two devices. With XLA's own threads for the
-   products turned off (`XLA_FLAGS=--xla_cpu_multi_thread_eigen=false`) the loop takes as long:
-   the products of one network run on one core.
+   (`--members=2`, trained as `make text` trains them), alternating in one process, on either
+   backend (TensorFlow runs the two networks at once, JAX one after the other).
+2. JAX only: the recurrent loop alone (`_gru_states`' forward and backward pass, the step's
+   largest part): one network; two in turn in one compiled function, as a step of
+   `--members=2` runs them; two at once, each on its own host device (XLA's CPU runtime made to
+   show two devices); and one network's 16 streams split 8 + 8 over the two devices. With
+   XLA's own threads for the products turned off (`XLA_FLAGS=--xla_cpu_multi_thread_eigen=false`)
+   the loop takes as long: the products of one network run on one core.
 """
 
 import os
@@ -116,12 +117,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps a round")
     parser.add_argument("--repeats", type=int, default=20, help="loops a round")
     args = parser.parse_args()
-    if keras.backend.backend() != "jax":
-        raise SystemExit("gru_members measures JAX's CPU runtime: run it with KERAS_BACKEND=jax")
     config = Config()
-    print(f"keras {keras.__version__}, jax {jax.__version__}, {os.cpu_count()} CPUs")
+    backend = keras.backend.backend()
+    print(f"keras {keras.__version__} on {backend}, {os.cpu_count()} CPUs")
     show("training step (one process):", step_ms(config, args))
-    show("recurrent loop, forward and backward:", loop_ms(config, args))
+    if backend == "jax":
+        show("recurrent loop, forward and backward:", loop_ms(config, args))
+    else:
+        print("(the recurrent loop's part measures JAX's runtime: KERAS_BACKEND=jax)")
 
 
 if __name__ == "__main__":
