@@ -54,6 +54,7 @@ def characters(
     use_export: bool = False,
 ):
     """The generated characters, one at a time, from model.keras or (use_export) export/."""
+    require_finished(workdir)
     if use_export:
         vocabulary = json.loads((workdir / "vocabulary.json").read_text())
         if not (workdir / "export" / "saved_model.pb").exists():
@@ -64,7 +65,6 @@ def characters(
 
     from . import model as _registers  # noqa: F401  (the lookup layer of model.keras)
 
-    require_finished(workdir)
     model = keras.saving.load_model(workdir / "model.keras")
     return Writer(model).write(prompt, length, temperature, top_k, seed)
 
