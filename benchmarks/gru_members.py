@@ -2,12 +2,14 @@
 
     KERAS_BACKEND=jax python -m benchmarks.gru_members [--rounds 3] [--repeats 20]
     KERAS_BACKEND=tensorflow python -m benchmarks.gru_members     # the first part only
+    KERAS_BACKEND=tensorflow python -m benchmarks.gru_members --members 1 2 3
 
 Two parts, each on the default configuration's sizes (16 streams of 100 characters, GRU(448)):
 
 1. Milliseconds per training step of the default training model with one network and with two
-   (`--members=2`, trained as `make text` trains them), alternating in one process, on either
-   backend (TensorFlow runs the two networks at once, JAX one after the other).
+   (`--members=2`, trained as `make text` trains them; `--members` names other counts),
+   alternating in one process, on either backend (TensorFlow runs the two networks at once,
+   JAX one after the other).
 2. JAX only: the recurrent loop alone (`_gru_states`' forward and backward pass, the step's
    largest part): one network; two in turn in one compiled function, as a step of
    `--members=2` runs them; two at once, each on its own host device (XLA's CPU runtime made to
@@ -42,10 +44,11 @@ from projects.text_lstm.train import training_loss  # noqa: E402
 
 
 def step_ms(config: Config, args) -> dict[str, list[float]]:
-    """Milliseconds per training step with one network and with two, alternating."""
+    """Milliseconds per training step with each count of networks in `args.members`
+    (one and two by default), alternating."""
     vocabulary, steps = first_batches(config, WARM_UP + args.steps * args.rounds)
     trainers = {}
-    for members in (1, 2):
+    for members in args.members:
         c = dataclasses.replace(config, members=members)
         trainer = model.training_model(model.build_model(c, vocabulary), c, each_member=True)
         trainer.compile(
@@ -116,6 +119,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20, help="training steps a round")
     parser.add_argument("--repeats", type=int, default=20, help="loops a round")
+    parser.add_argument("--members", type=int, nargs="+", default=[1, 2],
+                        help="the counts of networks whose training steps are timed")  # fmt: skip
     args = parser.parse_args()
     config = Config()
     backend = keras.backend.backend()
