@@ -3,13 +3,16 @@
     KERAS_BACKEND=jax python -m benchmarks.gru_members [--rounds 3] [--repeats 20]
     KERAS_BACKEND=tensorflow python -m benchmarks.gru_members     # the first part only
     KERAS_BACKEND=tensorflow python -m benchmarks.gru_members --members 1 2 3
+    KERAS_BACKEND=tensorflow python -m benchmarks.gru_members --share_cores 2
 
 Two parts, each on the default configuration's sizes (16 streams of 100 characters, GRU(448)):
 
 1. Milliseconds per training step of the default training model with one network and with two
    (`--members=2`, trained as `make text` trains them; `--members` names other counts),
    alternating in one process, on either backend (TensorFlow runs the two networks at once,
-   JAX one after the other).
+   JAX one after the other). `--share_cores 2` sets the process up as text_lstm's training
+   sets it up for two networks on TensorFlow (`runtime.share_cores`: each operation on half
+   the cores; the one network then runs so too).
 2. JAX only: the recurrent loop alone (`_gru_states`' forward and backward pass, the step's
    largest part): one network; two in turn in one compiled function, as a step of
    `--members=2` runs them; two at once, each on its own host device (XLA's CPU runtime made to
@@ -37,6 +40,7 @@ from jax.sharding import Mesh, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
 from benchmarks.gru_step import WARM_UP, alternating_ms, first_batches  # noqa: E402
+from common import runtime  # noqa: E402
 from common.optimizers import build_optimizer  # noqa: E402
 from projects.text_lstm import model  # noqa: E402
 from projects.text_lstm.config import Config  # noqa: E402
@@ -121,10 +125,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="loops a round")
     parser.add_argument("--members", type=int, nargs="+", default=[1, 2],
                         help="the counts of networks whose training steps are timed")  # fmt: skip
+    parser.add_argument(
+        "--share_cores", type=int, default=1, help="runtime.share_cores(N) first, as N networks do"
+    )
     args = parser.parse_args()
+    shared = runtime.share_cores(args.share_cores)
     config = Config()
     backend = keras.backend.backend()
-    print(f"keras {keras.__version__} on {backend}, {os.cpu_count()} CPUs")
+    cores = f", each operation on {shared} of them" if shared else ""
+    print(f"keras {keras.__version__} on {backend}, {os.cpu_count()} CPUs{cores}")
     show("training step (one process):", step_ms(config, args))
     if backend == "jax":
         show("recurrent loop, forward and backward:", loop_ms(config, args))

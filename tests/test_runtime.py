@@ -132,3 +132,26 @@ def test_freed_memory_is_reused_without_page_faults():
     assert done.returncode == 0, done.stderr[-2000:]
     handed_back, kept = json.loads(done.stdout.strip().splitlines()[-1])
     assert min(handed_back) > 50 and max(kept) < 20, (handed_back, kept)  # 129 or more, 2 MB pages
+
+
+SHARE = """
+from common import runtime
+report = runtime.setup(0, branches=2, verbose=False)
+import tensorflow as tf
+print(report.get("cores_an_op"), tf.config.threading.get_intra_op_parallelism_threads())
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_branches_share_the_cores_out_on_tensorflow_alone(backend):
+    # in a process of its own: TensorFlow takes the setting only before its runtime starts
+    done = subprocess.run(
+        [sys.executable, "-c", SHARE], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, "KERAS_BACKEND": backend},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    reported, threads = done.stdout.split()[-2:]
+    if backend == "tensorflow":
+        assert reported == str(threads) == str(max(1, runtime.cpu_cores() // 2))
+    else:  # JAX runs a step on one core anyway; TensorFlow is left at its own choice (0)
+        assert (reported, threads) == ("None", "0")

@@ -161,7 +161,8 @@ def train_and_evaluate(
     """Train, measure on the held-out text, save. `extra_callbacks` join `fit` (a benchmark's
     measurements); `parts`, a dict, receives the model, evaluator and vocabulary for them, and
     the Progress whose clock counts the minutes of training."""
-    runtime.setup(config.seed, config.mixed_precision, config.jit_compile)
+    # the networks of --members run at once on TensorFlow: each gets its share of the cores
+    runtime.setup(config.seed, config.mixed_precision, config.jit_compile, branches=config.members)
     corpus = data.load_corpus(config)
     vocabulary = data.vocabulary(corpus.train)
     train_codes, val_codes = data.encode(corpus.train), data.encode(corpus.val)
