@@ -11,11 +11,18 @@ measured on the first VAL_MARK_CHARS of the held-out plays (the template reading
 streams with its state carried, the reference with its 40 characters of context, as each is
 used); at the end, on the whole held-out text (the template as its runs measure it). Prints a
 table and writes it to benchmarks/results/text.md.
+
+Each runs in a process of its own, set up as it would be alone: the template's networks share
+the CPU's cores out among them (`runtime.share_cores`, as `make text` does), which TensorFlow
+takes only before its runtime starts, and the reference keeps TensorFlow's own choice.
 """
 
 import argparse
 import dataclasses
+import json
 import math
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -191,15 +198,25 @@ def main() -> None:
     parser.add_argument("--marks", default="1,2,4,7,10,14", help="minutes at which to measure")
     parser.add_argument("--train_chars", type=int, default=0, help="(0: all; for a dry run)")
     parser.add_argument("--keep", default="", help="a new folder to keep the template's run in")
+    parser.add_argument("--reference_to", default="", help=argparse.SUPPRESS)  # the child's part
     args = parser.parse_args()
     marks = [float(m) for m in args.marks.split(",") if float(m) <= args.minutes]
     config = dataclasses.replace(Config(), train_chars=args.train_chars, max_minutes=args.minutes)
-    report = runtime.setup(config.seed)
+    if args.reference_to:  # the reference, in a process of its own (the docstring says why)
+        runtime.setup(config.seed, verbose=False)
+        reference = run_reference(data.load_corpus(config), args.minutes, marks, config.seed)
+        Path(args.reference_to).write_text(json.dumps(reference))
+        return
+    report = runtime.setup(config.seed, branches=config.members)
     corpus = data.load_corpus(config)
     print(f"template (default configuration), {args.minutes:g} minutes at most")
     template = run_template(config, corpus, args.minutes, marks, args.keep)
-    print(f"keras-io reference, {args.minutes:g} minutes")
-    reference = run_reference(corpus, args.minutes, marks, config.seed)
+    print(f"keras-io reference, {args.minutes:g} minutes (in a process of its own)")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch, "reference.json")
+        command = [sys.executable, "-m", "benchmarks.text_reference", *sys.argv[1:]]
+        subprocess.run([*command, f"--reference_to={out}"], check=True)
+        reference = json.loads(out.read_text())
 
     backend_prefix = (
         "" if report["backend"] == "tensorflow" else f"KERAS_BACKEND={report['backend']} "
