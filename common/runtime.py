@@ -96,7 +96,7 @@ def share_cores(branches: int) -> int | None:
     """On TensorFlow, give each operation the CPU's cores shared out among `branches` parts of
     the model that the executor runs at once (text_lstm's --members), instead of all of them to
     each: the branches then stop taking cores from each other. Two networks' training step ran
-    1.13 to 1.16 times as fast on 2 cores with one core an operation (projects/text_lstm/
+    1.16 and 1.18 times as fast on 2 cores with one core an operation (projects/text_lstm/
     EXPERIMENTS.md: one core for each network). Must come before TensorFlow's runtime starts;
     returns the cores an operation gets, or None where nothing changed."""
     if branches <= 1 or keras.backend.backend() != "tensorflow":
