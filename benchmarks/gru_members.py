@@ -133,7 +133,7 @@ def main() -> None:
     config = Config()
     backend = keras.backend.backend()
     cores = f", each operation on {shared} of them" if shared else ""
-    print(f"keras {keras.__version__} on {backend}, {os.cpu_count()} CPUs{cores}")
+    print(f"keras {keras.__version__} on {backend}, {runtime.cpu_cores()} CPUs{cores}")
     show("training step (one process):", step_ms(config, args))
     if backend == "jax":
         show("recurrent loop, forward and backward:", loop_ms(config, args))

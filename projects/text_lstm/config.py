@@ -40,7 +40,7 @@ class Config:
     weight_decay: float = 0.0  # decoupled (AdamW's): weights shrink by this x the rate each step
     ema: float = 0.0  # momentum of a moving average of the weights, measured and saved (0: none)
     confidence_penalty: float = 0.0  # loss less this x each prediction's entropy (0: none)
-    epochs: int = 3  # a bound: two networks pass about twice in the 15 minutes here (README)
+    epochs: int = 3  # a bound: two networks pass about 2.5 times in the 15 minutes here (README)
     max_minutes: float = 15.0  # stop after this many minutes, the schedule ending then (0: none)
     keep_best: bool = False  # end with the epoch of lowest held-out loss, not the last (README)
     backup_minutes: float = 2.0  # back up this often, within an epoch or at its end (0: each end)
