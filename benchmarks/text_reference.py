@@ -35,8 +35,8 @@ from benchmarks.run import write_headline
 from common import runtime
 from projects.text_lstm import data
 from projects.text_lstm.config import Config
-from projects.text_lstm.model import reset_states, training_model
-from projects.text_lstm.train import train_and_evaluate
+from projects.text_lstm.model import training_model
+from projects.text_lstm.train import held_out_loss, train_and_evaluate
 
 RESULTS = Path(__file__).parent / "results"
 VAL_MARK_CHARS = 120_000  # what each mark measures on: seconds of evaluation for both
@@ -169,10 +169,7 @@ def run_template(config: Config, corpus, minutes: float, marks, keep: str = "") 
             marker, vocabulary = parts["marker"], parts["vocabulary"]
             codes = data.encode(corpus.val[:VAL_MARK_CHARS])
             x, y = data.val_streams(codes, data.to_ids(codes, vocabulary), mark_config)
-            reset_states(marker)
-            loss = marker.evaluate(x, y, batch_size=MARK_STREAMS, verbose=0)
-            reset_states(marker)
-            return float(loss)
+            return held_out_loss(marker, x, y, MARK_STREAMS)
 
     mark = Marks(marks, minutes, measure, training_clock=lambda: parts["progress"].seconds())
     mark.chars_per_step = config.batch_size * config.window
