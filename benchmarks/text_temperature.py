@@ -45,7 +45,9 @@ def held_out_logits(workdir) -> tuple[np.ndarray, np.ndarray]:
     eval_config, x, y = held_out_streams(config, val, vocabulary)
     evaluator = training_model(keras.saving.load_model(workdir / "model.keras"), eval_config)
     reset_states(evaluator)
-    return evaluator.predict(x, batch_size=eval_config.batch_size, verbose=0), np.asarray(y)
+    n = eval_config.batch_size  # batch by batch, as train.held_out_loss reads it
+    logits = [evaluator.predict_on_batch(x[i : i + n]) for i in range(0, len(x), n)]
+    return np.concatenate([keras.ops.convert_to_numpy(b) for b in logits]), np.asarray(y)
 
 
 def report(scores: dict) -> list[str]:
