@@ -150,8 +150,8 @@ def held_out_streams(config: Config, val_codes, vocabulary: str):
 
 def held_out_loss(evaluator: keras.Model, x, y, batch_size: int) -> float:
     """Mean nats per held-out character, the state carried through each stream of the text.
-    Batch by batch: `evaluate`'s input pipeline on TensorFlow left a core idle in every other
-    pass, 20.5 s against 12 (EXPERIMENTS.md: the held-out pass, batch by batch)."""
+    Batch by batch: through `evaluate` on TensorFlow a core stood idle in most passes, 20.5 s
+    against 12.5 to 16.5 (EXPERIMENTS.md: the held-out pass, batch by batch)."""
     reset_states(evaluator)
     losses, sizes = [], []
     for i in range(0, len(x), batch_size):
