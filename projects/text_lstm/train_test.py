@@ -528,6 +528,33 @@ def test_the_temperature_diagnostic_at_one_is_the_runs_own_held_out_loss(quick_r
     assert len(set(scores.values())) == len(scores)  # each temperature changes the loss
 
 
+def test_the_held_out_pass_carries_each_streams_state_from_batch_to_batch(quick_run):
+    """held_out_loss feeds the batches one by one: the figure is Keras's `evaluate` over the
+    same streams, and each batch goes on from the state the one before left (started cold at
+    every batch, the streams read worse)."""
+    from .train import held_out_streams
+
+    workdir, text, metrics = quick_run
+    config = small(text=str(text))
+    vocabulary = json.loads((workdir / "vocabulary.json").read_text())
+    eval_config, x, y = held_out_streams(
+        config, data.encode(data.load_corpus(config).val), vocabulary
+    )
+    n = eval_config.batch_size
+    assert len(x) // n >= 4  # several batches to carry the state through
+    evaluator = training_model(keras.saving.load_model(workdir / "model.keras"), eval_config)
+    evaluator.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    carried = held_out_loss(evaluator, x, y, n)
+    assert carried == pytest.approx(metrics["val_loss"], abs=1e-5)
+    reset_states(evaluator)
+    assert carried == pytest.approx(evaluator.evaluate(x, y, batch_size=n, verbose=0), abs=1e-5)
+    cold = []
+    for i in range(0, len(x), n):
+        reset_states(evaluator)
+        cold.append(evaluator.test_on_batch(x[i : i + n], y[i : i + n]))
+    assert np.mean(cold) > carried + 0.01
+
+
 def test_the_ensemble_report_averages_probabilities_and_of_one_run_twice_is_that_run(
     quick_run, capsys
 ):
