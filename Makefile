@@ -68,7 +68,7 @@ test-full: $(VENV)/.installed ## every test, including the slow ones
 
 # benchmarks/run.py: each benchmark in its own process (one that fails is recorded, the rest
 # run), benchmarks/results.json, and the README's table of benchmark runs rendered from it.
-bench: $(VENV)/.installed ## benchmarks against references, side by side (~70 min; make bench T=mnist_cnn for one)
+bench: $(VENV)/.installed ## benchmarks against references, side by side (~90 min; make bench T=mnist_cnn for one)
 	$(PY) -m benchmarks.run $(if $(T),--only "$(T)")
 
 # tools/new.py needs only the standard library: no .venv to build first
