@@ -36,7 +36,7 @@ class Config:
     optimizer: OptimizerName = "adam"
     learning_rate: float = 2e-3  # peak of the cosine schedule
     clipnorm: float = 1.0  # recurrent decoders can spike; clip each gradient's norm
-    epochs: int = 14  # passes over the training images (40 to 60 s each on a 2-core CPU); 14
+    epochs: int = 14  # passes over the training images (40 to 65 s each on a 2-core CPU); 14
     # scored 0.08 BLEU-4 above 8 at two seeds, and fits the 15 minutes (README, Results)
     max_minutes: float = 15.0  # stop training after this many minutes (0: no limit)
     beam: int = 1  # beam width for the test captions (1: greedy, as the exported model does)
