@@ -16,13 +16,14 @@ import keras
 from common import runs, runtime
 from common.config import parse_config
 from common.errors import main_guard
-from common.optimizers import build_optimizer
+from common.optimizers import CosineSchedule, build_optimizer
 
 from . import NAME, data, decoding, evaluate, figures
 from .config import Config
 from .model import build_models
 
 PROGRESS_SECONDS = 30
+FINAL_RATE_SHARE = 0.05  # the learning rate ends at this share of its peak
 FIGURE_IMAGES = 12
 ATTENTION_IMAGES = 4
 
@@ -82,11 +83,10 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
     inputs = model_inputs(config, captioner, splits)
     train = data.Batches(splits.train, vocabulary, config, config.seed, inputs=inputs["train"])
     val = data.Batches(splits.val, vocabulary, config, config.seed, True, inputs["val"])
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=len(train) * config.epochs, alpha=0.05
-    )
     trainer.compile(
-        optimizer=build_optimizer(config.optimizer, schedule, clipnorm=config.clipnorm or None),
+        optimizer=build_optimizer(
+            config.optimizer, config.learning_rate, clipnorm=config.clipnorm or None
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(  # mean over real words, not padding
             from_logits=True, reduction="mean_with_sample_weight"
         ),
@@ -97,6 +97,15 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         len(train), config.epochs, config.batch_size, config.max_minutes, "images", "per word",
         every=PROGRESS_SECONDS, workdir=workdir,
     )  # fmt: skip
+    # the rate falls along a cosine to 5% of its peak over the epochs, or over the minutes of
+    # --max_minutes where those run out first (a slow machine): the last steps settle either way
+    schedule = CosineSchedule(
+        config.learning_rate,
+        FINAL_RATE_SHARE * config.learning_rate,
+        len(train) * config.epochs,
+        config.max_minutes,
+        clock=progress.seconds,
+    )
     print(
         f"{config.epochs} epochs of {len(train)} steps ({config.batch_size} images each); "
         f"a progress line every {PROGRESS_SECONDS} s"
@@ -108,7 +117,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         epochs=config.epochs,
         verbose=0,  # Progress prints a line every 30 s instead
         callbacks=[
-            progress,
+            progress,  # before the schedule, which reads its clock
+            schedule,
             ValidationCaptions(fast, splits.val, inputs["val"], vocabulary, config.samples),
             *extra_callbacks,
             *runs.standard_callbacks(workdir, monitor="val_loss"),

@@ -241,6 +241,23 @@ def test_quick_run_writes_finite_metrics_and_figures(quick_run):
     assert len((workdir / "test_captions.txt").read_text().splitlines()) == config.test_scenes
 
 
+def test_a_run_cut_by_its_minutes_still_ends_at_a_low_learning_rate(tmp_path):
+    """The cosine schedule follows the minutes of --max_minutes where they run out before the
+    epochs (a slow machine): the last steps take rates near the floor, not the peak."""
+    rates = []
+
+    class Rates(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    config = dataclasses.replace(Config().quick(), epochs=100, max_minutes=0.02, samples=0)
+    train_and_evaluate(config, tmp_path, verbose=0, extra_callbacks=[Rates()])
+    steps = config.epochs * -(-config.train_scenes // config.batch_size)
+    assert 2 < len(rates) < steps / 4  # cut by the minutes, early in the epochs' schedule
+    assert rates[0] == pytest.approx(config.learning_rate)
+    assert rates[-1] < 0.2 * config.learning_rate  # the epochs' cosine alone: above 0.9
+
+
 def random_captioner(max_length=20, scale=0.5, decoder="show_tell"):
     """An untrained captioner with random weights of the given spread (large: decisive, varied
     captions; smaller: closer calls, where greedy and beam search part)."""
