@@ -97,8 +97,8 @@ def train_and_evaluate(config: Config, workdir: Path, verbose: int = 2, extra_ca
         len(train), config.epochs, config.batch_size, config.max_minutes, "images", "per word",
         every=PROGRESS_SECONDS, workdir=workdir,
     )  # fmt: skip
-    # the rate falls along a cosine to 5% of its peak over the epochs, or over the minutes of
-    # --max_minutes where those run out first (a slow machine): the last steps settle either way
+    # the rate falls along a cosine to FINAL_RATE_SHARE of its peak over the epochs, or over the
+    # minutes of --max_minutes where those run out first (a slow machine): the last steps settle
     schedule = CosineSchedule(
         config.learning_rate,
         FINAL_RATE_SHARE * config.learning_rate,
